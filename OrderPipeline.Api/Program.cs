@@ -1,0 +1,20 @@
+using OrderPipeline.Api.Extensions;
+using OrderPipeline.Api.Orders;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddApplicationServices();
+
+var app = builder.Build();
+
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.MapOpenApi();
+app.MapOrdersApi();
+app.MapDefaultEndpoints();
+
+app.Run();
+
+/// <summary>Visible to the tests' WebApplicationFactory.</summary>
+public partial class Program;

@@ -1,0 +1,6 @@
+namespace OrderPipeline.Messaging.Consuming;
+
+/// <summary>One message as a handler sees it, whether it came from a poll or from a Lambda SQS event.</summary>
+/// <param name="Attributes">String message attributes (trace context, event type).</param>
+/// <param name="ReceiveCount">How many times SQS has delivered it, this time included.</param>
+public sealed record InboundMessage(string MessageId, string Body, IReadOnlyDictionary<string, string> Attributes, int ReceiveCount);

@@ -1,0 +1,27 @@
+namespace OrderPipeline.Messaging.Consuming;
+
+/// <summary>The long-polling consumer's settings, bound to <c>Messaging:Consumer</c>.</summary>
+public sealed record SqsConsumerOptions
+{
+    public const string SectionName = "Messaging:Consumer";
+
+    /// <summary>Off where batches arrive another way, e.g. on POST /events from AWS Lambda.</summary>
+    public bool Enabled { get; init; } = true;
+
+    /// <summary>Concurrent receive loops.</summary>
+    public int Pollers { get; init; } = 2;
+
+    /// <summary>Messages per receive (SQS allows at most 10).</summary>
+    public int MaxMessages { get; init; } = 10;
+
+    public int WaitTimeSeconds { get; init; } = 20;
+
+    /// <summary>Messages of one batch handled at the same time.</summary>
+    public int MaxConcurrency { get; init; } = 10;
+
+    /// <summary>
+    /// A failed message becomes visible again after this many seconds times its receive count,
+    /// instead of waiting out the queue's whole visibility timeout. 0 keeps the queue's timeout.
+    /// </summary>
+    public int RetryDelaySeconds { get; init; } = 2;
+}

@@ -1,0 +1,57 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using OrderPipeline.Messaging.Sqs;
+
+namespace OrderPipeline.Messaging.Consuming;
+
+public static class SqsEventsEndpoint
+{
+    public const string Path = "/events";
+
+    /// <summary>
+    /// Maps POST /events, the way in on AWS Lambda: the raw SQS event in, the ids of the failed messages out,
+    /// so Lambda deletes exactly the messages that were handled. The response is always JSON: the adapter
+    /// treats anything else as an empty result, and Lambda would then delete the whole batch.
+    /// </summary>
+    public static IEndpointConventionBuilder MapSqsEvents(this IEndpointRouteBuilder endpoints) =>
+        endpoints.MapPost(Path, async (HttpRequest request, MessageBatchProcessor processor, CancellationToken cancellationToken) =>
+        {
+            LambdaSqsEvent? sqsEvent;
+            try
+            {
+                sqsEvent = await JsonSerializer.DeserializeAsync(request.Body, LambdaJsonContext.Default.LambdaSqsEvent, cancellationToken);
+            }
+            catch (JsonException)
+            {
+                sqsEvent = null;
+            }
+            if (sqsEvent is null)
+            {
+                // Not an SQS event at all: fail the invocation so nothing is deleted.
+                return Results.Json(new LambdaBatchResponse([]), LambdaJsonContext.Default.LambdaBatchResponse, statusCode: StatusCodes.Status500InternalServerError);
+            }
+
+            var failures = new List<LambdaBatchItemFailure>();
+            foreach (var group in (sqsEvent.Records ?? []).GroupBy(r => r.EventSourceArn ?? "unknown"))
+            {
+                var batch = group.Select(ToInbound).ToList();
+                var failed = await processor.ProcessAsync(QueueUrlResolver.DisplayName(group.Key), batch, cancellationToken);
+                failures.AddRange(failed.Select(id => new LambdaBatchItemFailure(id)));
+            }
+            return Results.Json(new LambdaBatchResponse(failures), LambdaJsonContext.Default.LambdaBatchResponse);
+        }).ExcludeFromDescription();
+
+    private static InboundMessage ToInbound(LambdaSqsRecord record)
+    {
+        var attributes = (record.MessageAttributes ?? new Dictionary<string, LambdaSqsMessageAttribute>())
+            .Where(a => a.Value.StringValue is not null)
+            .ToDictionary(a => a.Key, a => a.Value.StringValue!, StringComparer.Ordinal);
+        var receiveCount = record.Attributes is not null
+            && record.Attributes.TryGetValue("ApproximateReceiveCount", out var count)
+            && int.TryParse(count, CultureInfo.InvariantCulture, out var parsed) ? parsed : 1;
+        return new InboundMessage(record.MessageId, record.Body ?? "", attributes, receiveCount);
+    }
+}

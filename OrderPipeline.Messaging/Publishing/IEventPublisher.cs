@@ -1,0 +1,13 @@
+using System.Text.Json.Serialization.Metadata;
+
+namespace OrderPipeline.Messaging.Publishing;
+
+/// <summary>Publishes events to queues. Throws when the event could not be handed to the queue.</summary>
+public interface IEventPublisher
+{
+    /// <summary>Serializes and sends an event as a child of the current trace.</summary>
+    Task PublishAsync<TEvent>(string queue, string eventType, TEvent @event, JsonTypeInfo<TEvent> jsonTypeInfo, CancellationToken cancellationToken);
+
+    /// <summary>Sends an already serialized event, e.g. one read back from an outbox.</summary>
+    Task SendAsync(OutgoingMessage message, CancellationToken cancellationToken);
+}

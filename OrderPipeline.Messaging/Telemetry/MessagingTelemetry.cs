@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace OrderPipeline.Messaging.Telemetry;
+
+/// <summary>
+/// Spans and metrics for publishing and processing, named after the OpenTelemetry messaging conventions
+/// (<c>{queue} publish</c>, <c>{queue} process</c>, <c>messaging.process.duration</c>).
+/// </summary>
+public sealed class MessagingTelemetry : IDisposable
+{
+    public const string SourceName = "OrderPipeline.Messaging";
+
+    // W3C trace context travels in SQS message attributes under these names.
+    public const string TraceParentAttribute = "traceparent";
+    public const string TraceStateAttribute = "tracestate";
+    public const string EventTypeAttribute = "event_type";
+
+    private readonly Meter _meter;
+    private readonly Histogram<double> _processDuration;
+    private readonly Histogram<double> _publishDuration;
+
+    public MessagingTelemetry(IMeterFactory meterFactory)
+    {
+        _meter = meterFactory.Create(SourceName);
+        _processDuration = _meter.CreateHistogram<double>(
+            "messaging.process.duration", "s", "Duration of processing one message.");
+        _publishDuration = _meter.CreateHistogram<double>(
+            "messaging.client.operation.duration", "s", "Duration of sending one message.");
+    }
+
+    public ActivitySource ActivitySource { get; } = new(SourceName);
+
+    public Activity? StartPublish(string queue, ActivityContext parent) =>
+        StartActivity($"{queue} publish", ActivityKind.Producer, parent, queue, "publish", "send");
+
+    public Activity? StartProcess(string queue, InboundTrace trace, string messageId)
+    {
+        var activity = StartActivity($"{queue} process", ActivityKind.Consumer, trace.Context, queue, "process", "process");
+        activity?.SetTag("messaging.message.id", messageId);
+        return activity;
+    }
+
+    public void RecordProcessed(string queue, TimeSpan elapsed, string? errorType) =>
+        _processDuration.Record(elapsed.TotalSeconds, Tags(queue, "process", errorType));
+
+    public void RecordPublished(string queue, TimeSpan elapsed, string? errorType) =>
+        _publishDuration.Record(elapsed.TotalSeconds, Tags(queue, "send", errorType));
+
+    /// <summary>The W3C trace context of a message, read from its attributes; default when absent or malformed.</summary>
+    public static InboundTrace ReadTrace(IReadOnlyDictionary<string, string> attributes)
+    {
+        attributes.TryGetValue(TraceParentAttribute, out var traceParent);
+        attributes.TryGetValue(TraceStateAttribute, out var traceState);
+        return ActivityContext.TryParse(traceParent, traceState, isRemote: true, out var context)
+            ? new InboundTrace(context)
+            : default;
+    }
+
+    public void Dispose()
+    {
+        ActivitySource.Dispose();
+        _meter.Dispose();
+    }
+
+    private Activity? StartActivity(string name, ActivityKind kind, ActivityContext parent, string queue, string operation, string operationType)
+    {
+        var activity = ActivitySource.StartActivity(name, kind, parent);
+        activity?.SetTag("messaging.system", "aws_sqs");
+        activity?.SetTag("messaging.destination.name", queue);
+        activity?.SetTag("messaging.operation.name", operation);
+        activity?.SetTag("messaging.operation.type", operationType);
+        return activity;
+    }
+
+    private static TagList Tags(string queue, string operation, string? errorType)
+    {
+        var tags = new TagList
+        {
+            { "messaging.system", "aws_sqs" },
+            { "messaging.destination.name", queue },
+            { "messaging.operation.name", operation },
+        };
+        if (errorType is not null)
+        {
+            tags.Add("error.type", errorType);
+        }
+        return tags;
+    }
+}
+
+/// <summary>The trace a message arrived with (default when it carried none).</summary>
+public readonly record struct InboundTrace(ActivityContext Context);

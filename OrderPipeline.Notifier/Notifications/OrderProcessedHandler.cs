@@ -1,0 +1,71 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Dapper;
+using MySqlConnector;
+using OrderPipeline.Messaging.Consuming;
+using OrderPipeline.Messaging.Events;
+
+namespace OrderPipeline.Notifier.Notifications;
+
+/// <summary>
+/// Announces a settled order as one structured log line (a CloudWatch Logs record in AWS), once per order:
+/// the notifications table remembers what was announced, so a redelivered OrderProcessed is ignored.
+/// </summary>
+public sealed partial class OrderProcessedHandler(
+    MySqlDataSource dataSource,
+    NotifierTelemetry telemetry,
+    TimeProvider clock,
+    ILogger<OrderProcessedHandler> logger) : IMessageHandler
+{
+    private const int DuplicateKey = 1062;
+
+    public async Task HandleAsync(InboundMessage message, CancellationToken cancellationToken)
+    {
+        var order = Parse(message.Body);
+        var notifiedAt = clock.GetUtcNow().UtcDateTime;
+
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                "INSERT INTO notifications (order_id, status, notified_at) VALUES (@OrderId, @Status, @NotifiedAt)",
+                new { order.OrderId, Status = order.Status == OrderStatus.Processed ? "PROCESSED" : "FAILED", NotifiedAt = notifiedAt },
+                transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        }
+        catch (MySqlException ex) when (ex.Number == DuplicateKey)
+        {
+            await transaction.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
+            LogAlreadyNotified(logger, order.OrderId, message.MessageId);
+            return;
+        }
+
+        // Logged before the commit: a crash in between means a repeat on redelivery, never a lost notification.
+        LogNotification(logger, "OrderNotification", order.OrderId, order.CustomerId, order.Status.ToString().ToUpperInvariant(),
+            order.Reason, order.ProcessedAt, Activity.Current?.TraceId.ToString());
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        telemetry.RecordNotified(order, notifiedAt);
+    }
+
+    internal static OrderProcessed Parse(string body)
+    {
+        try
+        {
+            var order = JsonSerializer.Deserialize(body, EventJsonContext.Default.OrderProcessed);
+            return order is { OrderId.Length: > 0 and <= 36, CustomerId.Length: > 0 } && order.Status != OrderStatus.Pending
+                ? order
+                : throw new InvalidMessageException("The OrderProcessed event lacks order_id, customer_id or a final status.");
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidMessageException("The body is not a valid OrderProcessed event: " + ex.Message, ex);
+        }
+    }
+
+    [LoggerMessage(LogLevel.Information,
+        "{event}: order {order_id} for customer {customer_id} is {status} {reason} at {processed_at:O} (trace {trace_id})")]
+    private static partial void LogNotification(ILogger logger, string @event, string order_id, string customer_id, string status, string? reason, DateTime processed_at, string? trace_id);
+
+    [LoggerMessage(LogLevel.Information, "Order {OrderId} was already notified; redelivery {MessageId} ignored")]
+    private static partial void LogAlreadyNotified(ILogger logger, string orderId, string messageId);
+}

@@ -1,0 +1,145 @@
+using System.Data;
+using System.Diagnostics;
+using System.Text.Json;
+using Dapper;
+using Microsoft.Extensions.Options;
+using MySqlConnector;
+using OrderPipeline.Messaging.Events;
+using OrderPipeline.Messaging.Sqs;
+using OrderPipeline.Processor.Outbox;
+
+namespace OrderPipeline.Processor.Orders;
+
+/// <summary>What one delivery of OrderCreated did.</summary>
+/// <param name="Settled">The OrderProcessed event this delivery committed; null when the order was already recorded.</param>
+/// <param name="Unpublished">The outbox row still to publish, if any.</param>
+public sealed record OrderOutcome(OrderProcessed? Settled, OutboxMessage? Unpublished)
+{
+    public bool WasDuplicate => Settled is null;
+}
+
+/// <summary>
+/// The order transaction, where stock is locked: records the order, locks its inventory rows in product_id order,
+/// decides, decrements, settles the order and writes OrderProcessed to the outbox, all in one commit.
+/// </summary>
+public sealed partial class OrderTransaction(
+    MySqlDataSource dataSource,
+    IOptions<QueueOptions> queues,
+    ProcessorTelemetry telemetry,
+    TimeProvider clock,
+    ILogger<OrderTransaction> logger)
+{
+    // MySQL and MariaDB agree on these numbers (unlike most others).
+    private const int Deadlock = 1213;
+    private const int LockWaitTimeout = 1205;
+    private const int DuplicateKey = 1062;
+
+    internal const int MaxAttempts = 5;
+
+    public async Task<OrderOutcome> ExecuteAsync(OrderCreated order, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await ExecuteOnceAsync(order, cancellationToken).ConfigureAwait(false);
+            }
+            catch (MySqlException ex) when (IsTransient(ex) && attempt < MaxAttempts)
+            {
+                // The transaction was rolled back (see ExecuteOnceAsync); a concurrent delivery of the same
+                // order (duplicate key) is settled by the retry finding the order recorded.
+                telemetry.RecordTransientRetry(ex.Number);
+                LogTransientRetry(logger, order.OrderId, ex.Number, attempt);
+                await Task.Delay(Backoff(attempt), clock, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    internal static bool IsTransient(MySqlException ex) => ex.Number is Deadlock or LockWaitTimeout or DuplicateKey;
+
+    private static TimeSpan Backoff(int attempt) =>
+        TimeSpan.FromMilliseconds(Random.Shared.Next(5, 25) * (1 << Math.Min(attempt, 6)));
+
+    private async Task<OrderOutcome> ExecuteOnceAsync(OrderCreated order, CancellationToken cancellationToken)
+    {
+        using var activity = telemetry.ActivitySource.StartActivity("order transaction");
+        activity?.SetTag("order.id", order.OrderId);
+
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var outcome = await RunAsync(connection, transaction, order, cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            activity?.SetTag("order.status", outcome.Settled?.Status.ToString() ?? "duplicate");
+            return outcome;
+        }
+        catch
+        {
+            // Explicit: after a lock wait timeout MySQL undoes only the statement, not the transaction.
+            await transaction.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task<OrderOutcome> RunAsync(MySqlConnection connection, MySqlTransaction transaction, OrderCreated order, CancellationToken cancellationToken)
+    {
+        var existing = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(
+            "SELECT status FROM orders WHERE order_id = @OrderId FOR UPDATE",
+            new { order.OrderId }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        if (existing is not null)
+        {
+            // A redelivery: the first delivery committed the order, its stock change and its event together.
+            return new OrderOutcome(null, await OutboxStore.FindUnpublishedAsync(connection, transaction, order.OrderId, cancellationToken).ConfigureAwait(false));
+        }
+
+        var lines = StockCheck.Normalize(order.Items);
+        await connection.ExecuteAsync(new CommandDefinition(
+            """
+            INSERT INTO orders (order_id, customer_id, items, status, created_at)
+            VALUES (@OrderId, @CustomerId, @Items, 'PENDING', @CreatedAt)
+            """,
+            new { order.OrderId, order.CustomerId, Items = JsonSerializer.Serialize(order.Items, OrderLinesJson.Default.IReadOnlyListOrderLine), CreatedAt = order.Timestamp },
+            transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+
+        // One statement locks every row the order needs, in primary-key order, so two orders
+        // touching the same products always queue up instead of deadlocking.
+        var stock = (await connection.QueryAsync<(string ProductId, int Quantity)>(new CommandDefinition(
+            "SELECT product_id, quantity_available FROM inventory WHERE product_id IN @ProductIds ORDER BY product_id FOR UPDATE",
+            new { ProductIds = lines.Select(l => l.ProductId).ToArray() }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false))
+            .ToDictionary(r => r.ProductId, r => r.Quantity, StringComparer.Ordinal);
+
+        var decision = StockCheck.Decide(lines, stock);
+        if (decision.Accepted)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE inventory SET quantity_available = quantity_available - @Quantity WHERE product_id = @ProductId",
+                lines, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        }
+
+        var settled = new OrderProcessed(order.OrderId, order.CustomerId, decision.Status, clock.GetUtcNow().UtcDateTime, decision.Reason, order.Timestamp);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE orders SET status = @Status, failure_reason = @Reason, processed_at = @ProcessedAt WHERE order_id = @OrderId",
+            new { Status = decision.Accepted ? "PROCESSED" : "FAILED", settled.Reason, settled.ProcessedAt, order.OrderId },
+            transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+
+        var outbox = await OutboxStore.AddAsync(connection, transaction, new OutboxStore.NewMessage(
+            // One OrderProcessed per order: its outbox id is the order id, so the table itself refuses a second.
+            MessageId: order.OrderId,
+            Destination: queues.Value.OrderProcessed,
+            EventType: OrderProcessed.EventType,
+            Payload: JsonSerializer.Serialize(settled, EventJsonContext.Default.OrderProcessed),
+            TraceParent: Activity.Current?.Id,
+            TraceState: Activity.Current?.TraceStateString,
+            CreatedAt: settled.ProcessedAt), cancellationToken).ConfigureAwait(false);
+
+        return new OrderOutcome(settled, outbox);
+    }
+
+    [LoggerMessage(LogLevel.Warning, "Order {OrderId}: transient MySQL error {ErrorCode} on attempt {Attempt}; retrying")]
+    private static partial void LogTransientRetry(ILogger logger, string orderId, int errorCode, int attempt);
+}
+
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.SnakeCaseLower)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(IReadOnlyList<OrderLine>))]
+internal sealed partial class OrderLinesJson : System.Text.Json.Serialization.JsonSerializerContext;

@@ -1,0 +1,9 @@
+using OrderPipeline.Messaging.Publishing;
+
+namespace OrderPipeline.Processor.Outbox;
+
+/// <summary>A row of the outbox table: an event committed with the state change it announces.</summary>
+public sealed record OutboxMessage(long Id, string Destination, string EventType, string Payload, string? TraceParent, string? TraceState)
+{
+    public OutgoingMessage ToOutgoing() => new(Destination, EventType, Payload, TraceParent, TraceState);
+}

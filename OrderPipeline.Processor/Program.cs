@@ -1,0 +1,14 @@
+using OrderPipeline.Messaging.Consuming;
+using OrderPipeline.Processor.Extensions;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddApplicationServices();
+
+var app = builder.Build();
+
+app.MapSqsEvents();
+app.MapDefaultEndpoints();
+
+app.Run();
