@@ -15,6 +15,3 @@ app.MapOrdersApi();
 app.MapDefaultEndpoints();
 
 app.Run();
-
-/// <summary>Visible to the tests' WebApplicationFactory.</summary>
-public partial class Program;

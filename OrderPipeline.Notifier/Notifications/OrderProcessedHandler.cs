@@ -42,7 +42,7 @@ public sealed partial class OrderProcessedHandler(
 
         // Logged before the commit: a crash in between means a repeat on redelivery, never a lost notification.
         LogNotification(logger, "OrderNotification", order.OrderId, order.CustomerId, order.Status.ToString().ToUpperInvariant(),
-            order.Reason, order.ProcessedAt, Activity.Current?.TraceId.ToString());
+            order.Reason, order.ProcessedAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture), Activity.Current?.TraceId.ToString());
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         telemetry.RecordNotified(order, notifiedAt);
     }
@@ -63,8 +63,8 @@ public sealed partial class OrderProcessedHandler(
     }
 
     [LoggerMessage(LogLevel.Information,
-        "{event}: order {order_id} for customer {customer_id} is {status} {reason} at {processed_at:O} (trace {trace_id})")]
-    private static partial void LogNotification(ILogger logger, string @event, string order_id, string customer_id, string status, string? reason, DateTime processed_at, string? trace_id);
+        "{event}: order {order_id} for customer {customer_id} is {status} {reason} at {processed_at} (trace {trace_id})")]
+    private static partial void LogNotification(ILogger logger, string @event, string order_id, string customer_id, string status, string? reason, string processed_at, string? trace_id);
 
     [LoggerMessage(LogLevel.Information, "Order {OrderId} was already notified; redelivery {MessageId} ignored")]
     private static partial void LogAlreadyNotified(ILogger logger, string orderId, string messageId);

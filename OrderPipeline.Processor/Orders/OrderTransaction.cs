@@ -117,7 +117,7 @@ public sealed partial class OrderTransaction(
                 lines, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
         }
 
-        var settled = new OrderProcessed(order.OrderId, order.CustomerId, decision.Status, clock.GetUtcNow().UtcDateTime, decision.Reason, order.Timestamp);
+        var settled = new OrderProcessed(order.OrderId, order.CustomerId, decision.Status, clock.GetUtcNow().UtcDateTime, order.Timestamp, decision.Reason);
         await connection.ExecuteAsync(new CommandDefinition(
             "UPDATE orders SET status = @Status, failure_reason = @Reason, processed_at = @ProcessedAt WHERE order_id = @OrderId",
             new { Status = decision.Accepted ? "PROCESSED" : "FAILED", settled.Reason, settled.ProcessedAt, order.OrderId },

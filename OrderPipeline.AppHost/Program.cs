@@ -1,0 +1,44 @@
+using OrderPipeline.AppHost.Hosting;
+using OrderPipeline.AppHost.Resources;
+using OrderPipeline.Processor.Database;
+
+try
+{
+    var builder = DistributedApplicationBuilder.Create(args);
+
+    var orders = builder.AddMySql("mysql", "orders")
+        .WithInitializer(DatabaseMigrator.ApplyAsync);
+
+    var sqs = builder.AddSqs("sqs");
+    var orderCreated = builder.AddQueue(sqs, "order-created", deadLetterQueueName: "order-created-dlq", maxReceiveCount: 3);
+    var orderProcessed = builder.AddQueue(sqs, "order-processed", deadLetterQueueName: "order-processed-dlq", maxReceiveCount: 3);
+
+    var processor = builder.AddProject("processor", "OrderPipeline.Processor")
+        .WithReference(orders)
+        .WithReference(orderCreated)
+        .WithReference(orderProcessed)
+        .WaitFor(orders)
+        .WaitFor(sqs);
+
+    builder.AddProject("notifier", "OrderPipeline.Notifier")
+        .WithReference(orders)
+        .WithReference(orderProcessed)
+        .WaitFor(orders)
+        .WaitFor(sqs);
+
+    builder.AddProject("api", "OrderPipeline.Api")
+        .WithHttpPort(builder.Options.ApiPort)
+        .WithReference(orders)
+        .WithReference(orderCreated)
+        .WithReference(processor)
+        .WaitFor(orders)
+        .WaitFor(sqs);
+
+    await builder.Build().RunAsync();
+    return 0;
+}
+catch (PrerequisiteMissingException missing)
+{
+    Console.Error.WriteLine(missing.Message);
+    return 2;
+}
