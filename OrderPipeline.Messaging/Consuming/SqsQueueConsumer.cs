@@ -1,5 +1,6 @@
 using Amazon.SQS;
 using Amazon.SQS.Model;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -18,7 +19,8 @@ public sealed partial class SqsQueueConsumer(
     MessageBatchProcessor processor,
     ConsumedQueue queue,
     IOptions<SqsConsumerOptions> options,
-    ILogger<SqsQueueConsumer> logger) : BackgroundService
+    ILogger<SqsQueueConsumer> logger,
+    HealthCheckService? health = null) : BackgroundService
 {
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
 
@@ -61,6 +63,10 @@ public sealed partial class SqsQueueConsumer(
                 var failed = (await processor.ProcessAsync(queueName, batch, CancellationToken.None).ConfigureAwait(false)).ToHashSet(StringComparer.Ordinal);
                 await AcknowledgeAsync(queueUrl, received.Where(m => !failed.Contains(m.MessageId)).ToList()).ConfigureAwait(false);
                 await DelayRetriesAsync(queueUrl, batch, received.Where(m => failed.Contains(m.MessageId)).ToList(), settings).ConfigureAwait(false);
+                if (failed.Count == batch.Count)
+                {
+                    await WaitUntilDependenciesHealthyAsync(queueName, stoppingToken).ConfigureAwait(false);
+                }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -81,6 +87,30 @@ public sealed partial class SqsQueueConsumer(
                     break;
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// A batch that failed whole most likely met an outage (the database is down). Receiving more would only
+    /// spend every message's receives and push them to the DLQ, so wait until the service's checks pass.
+    /// </summary>
+    private async Task WaitUntilDependenciesHealthyAsync(string queueName, CancellationToken stoppingToken)
+    {
+        if (health is null)
+        {
+            return;
+        }
+        var delay = TimeSpan.FromMilliseconds(500);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var report = await health.CheckHealthAsync(check => check.Tags.Contains("ready"), stoppingToken).ConfigureAwait(false);
+            if (report.Status == HealthStatus.Healthy)
+            {
+                return;
+            }
+            LogPaused(logger, queueName, string.Join(", ", report.Entries.Where(e => e.Value.Status != HealthStatus.Healthy).Select(e => e.Key)), delay.TotalSeconds);
+            await Task.Delay(delay, stoppingToken).ConfigureAwait(false);
+            delay = TimeSpan.FromSeconds(Math.Min(MaxBackoff.TotalSeconds, delay.TotalSeconds * 2));
         }
     }
 
@@ -137,6 +167,9 @@ public sealed partial class SqsQueueConsumer(
 
     [LoggerMessage(LogLevel.Warning, "Receiving from {Queue} failed; retrying in {BackoffSeconds} s")]
     private static partial void LogReceiveFailed(ILogger logger, Exception exception, string queue, double backoffSeconds);
+
+    [LoggerMessage(LogLevel.Warning, "Consuming {Queue} is paused until {Unhealthy} recover; checking again in {DelaySeconds} s")]
+    private static partial void LogPaused(ILogger logger, string queue, string unhealthy, double delaySeconds);
 
     [LoggerMessage(LogLevel.Warning, "Deleting handled message entry {EntryId} failed ({Reason}); it will be delivered again")]
     private static partial void LogDeleteFailed(ILogger logger, string entryId, string reason);
