@@ -10,21 +10,20 @@ public sealed partial class OutboxPublisher(IEventPublisher publisher, MySqlData
     /// <returns>True when the message reached the queue.</returns>
     public async Task<bool> TryPublishAsync(OutboxMessage message, CancellationToken cancellationToken)
     {
-        if (!await TrySendAsync(message, cancellationToken).ConfigureAwait(false))
-        {
-            return false;
-        }
+        var sent = await TrySendAsync(message, cancellationToken).ConfigureAwait(false);
         try
         {
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await OutboxStore.MarkPublishedAsync(connection, null, message.Id, clock.GetUtcNow().UtcDateTime, cancellationToken).ConfigureAwait(false);
+            await (sent
+                ? OutboxStore.MarkPublishedAsync(connection, null, message.Id, clock.GetUtcNow().UtcDateTime, cancellationToken)
+                : OutboxStore.MarkFailedAttemptAsync(connection, null, message.Id, cancellationToken)).ConfigureAwait(false);
         }
         catch (MySqlException ex)
         {
             // Published but not marked: the relay will publish it again, and the Notifier ignores the repeat.
             LogMarkFailed(logger, ex, message.Id);
         }
-        return true;
+        return sent;
     }
 
     /// <summary>Sends the message; the caller marks it (the relay does so inside the transaction that locked it).</summary>
