@@ -28,9 +28,10 @@ public static class SqsEventsEndpoint
             {
                 sqsEvent = null;
             }
-            if (sqsEvent is null)
+            if (sqsEvent is null || sqsEvent.Records?.Any(r => string.IsNullOrEmpty(r.MessageId)) == true)
             {
-                // Not an SQS event at all: fail the invocation so nothing is deleted.
+                // Not an SQS event (or a record that cannot be named in a failure list): fail the whole
+                // invocation so nothing is deleted.
                 return Results.Json(new LambdaBatchResponse([]), LambdaJsonContext.Default.LambdaBatchResponse, statusCode: StatusCodes.Status500InternalServerError);
             }
 

@@ -44,7 +44,7 @@ public sealed partial class OrderTransaction(
             {
                 return await ExecuteOnceAsync(order, cancellationToken).ConfigureAwait(false);
             }
-            catch (MySqlException ex) when (IsTransient(ex) && attempt < MaxAttempts)
+            catch (MySqlException ex) when (IsTransient(ex.Number) && attempt < MaxAttempts)
             {
                 // The transaction was rolled back (see ExecuteOnceAsync); a concurrent delivery of the same
                 // order (duplicate key) is settled by the retry finding the order recorded.
@@ -55,7 +55,7 @@ public sealed partial class OrderTransaction(
         }
     }
 
-    internal static bool IsTransient(MySqlException ex) => ex.Number is Deadlock or LockWaitTimeout or DuplicateKey;
+    internal static bool IsTransient(int errorNumber) => errorNumber is Deadlock or LockWaitTimeout or DuplicateKey;
 
     private static TimeSpan Backoff(int attempt) =>
         TimeSpan.FromMilliseconds(Random.Shared.Next(5, 25) * (1 << Math.Min(attempt, 6)));

@@ -20,8 +20,9 @@ public sealed partial class OutboxPublisher(IEventPublisher publisher, MySqlData
         }
         catch (MySqlException ex)
         {
-            // Published but not marked: the relay will publish it again, and the Notifier ignores the repeat.
-            LogMarkFailed(logger, ex, message.Id);
+            // Harmless either way: a published row left unmarked is published again by the relay (the Notifier
+            // ignores the repeat); an unsent one is the relay's to send anyway.
+            LogMarkFailed(logger, ex, message.Id, sent);
         }
         return sent;
     }
@@ -44,6 +45,6 @@ public sealed partial class OutboxPublisher(IEventPublisher publisher, MySqlData
     [LoggerMessage(LogLevel.Warning, "Publishing outbox message {OutboxId} to {Destination} failed; the relay will retry it")]
     private static partial void LogPublishFailed(ILogger logger, Exception exception, long outboxId, string destination);
 
-    [LoggerMessage(LogLevel.Warning, "Outbox message {OutboxId} was published but could not be marked; it may be published again")]
-    private static partial void LogMarkFailed(ILogger logger, Exception exception, long outboxId);
+    [LoggerMessage(LogLevel.Warning, "Outbox message {OutboxId} could not be marked (sent: {Sent}); the relay will take care of it")]
+    private static partial void LogMarkFailed(ILogger logger, Exception exception, long outboxId, bool sent);
 }

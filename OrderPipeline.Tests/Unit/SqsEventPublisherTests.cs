@@ -1,0 +1,121 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json;
+using Amazon;
+using Amazon.Runtime;
+using Amazon.SQS;
+using Amazon.SQS.Model;
+using Microsoft.Extensions.DependencyInjection;
+using OrderPipeline.Messaging.Events;
+using OrderPipeline.Messaging.Publishing;
+using OrderPipeline.Messaging.Sqs;
+using OrderPipeline.Messaging.Telemetry;
+
+namespace OrderPipeline.Tests.Unit;
+
+public sealed class SqsEventPublisherTests : IDisposable
+{
+    private const string QueueUrl = "https://sqs.us-east-1.amazonaws.com/123456789012/order-created";
+
+    /// <summary>Captures SendMessage requests in memory; never reaches the network.</summary>
+    private sealed class FakeSqs() : AmazonSQSClient(new BasicAWSCredentials("AKIDEXAMPLE", "secret"), new AmazonSQSConfig { RegionEndpoint = RegionEndpoint.USEast1 })
+    {
+        public ConcurrentQueue<SendMessageRequest> Sent { get; } = new();
+        public Exception? Failure { get; set; }
+
+        public override Task<SendMessageResponse> SendMessageAsync(SendMessageRequest request, CancellationToken cancellationToken = default)
+        {
+            if (Failure is not null)
+            {
+                return Task.FromException<SendMessageResponse>(Failure);
+            }
+            Sent.Enqueue(request);
+            return Task.FromResult(new SendMessageResponse { MessageId = "sqs-message-1" });
+        }
+
+        public override Task<GetQueueUrlResponse> GetQueueUrlAsync(string queueName, CancellationToken cancellationToken = default) =>
+            Task.FromResult(new GetQueueUrlResponse { QueueUrl = $"https://sqs.us-east-1.amazonaws.com/123456789012/{queueName}" });
+    }
+
+    private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+    private readonly MessagingTelemetry _telemetry;
+    private readonly FakeSqs _sqs = new();
+    private readonly SqsEventPublisher _publisher;
+
+    public SqsEventPublisherTests()
+    {
+        _telemetry = new MessagingTelemetry(_services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
+        _publisher = new SqsEventPublisher(_sqs, new QueueUrlResolver(_sqs), _telemetry);
+    }
+
+    public void Dispose()
+    {
+        _sqs.Dispose();
+        _telemetry.Dispose();
+        _services.Dispose();
+    }
+
+    private static readonly OrderCreated Created = new("o-1", "c-1", [new OrderLine("p-1", 2)], new DateTime(2025, 3, 14, 15, 9, 26, DateTimeKind.Utc));
+
+    [Fact]
+    public async Task Publishes_the_serialized_event_with_its_type_to_the_queue()
+    {
+        await _publisher.PublishAsync(QueueUrl, OrderCreated.EventType, Created, EventJsonContext.Default.OrderCreated, TestContext.Current.CancellationToken);
+
+        var request = Assert.Single(_sqs.Sent);
+        Assert.Equal(QueueUrl, request.QueueUrl);
+        Assert.Equal(JsonSerializer.Serialize(Created, EventJsonContext.Default.OrderCreated), request.MessageBody);
+        var eventType = request.MessageAttributes[MessagingTelemetry.EventTypeAttribute];
+        Assert.Equal("String", eventType.DataType);
+        Assert.Equal("OrderCreated", eventType.StringValue);
+    }
+
+    [Fact]
+    public async Task Resolves_a_queue_name_to_its_url()
+    {
+        await _publisher.PublishAsync("order-processed", "OrderProcessed", Created, EventJsonContext.Default.OrderCreated, TestContext.Current.CancellationToken);
+
+        Assert.Equal("https://sqs.us-east-1.amazonaws.com/123456789012/order-processed", Assert.Single(_sqs.Sent).QueueUrl);
+    }
+
+    [Fact]
+    public async Task Carries_the_current_trace_in_the_traceparent_attribute()
+    {
+        using var current = new Activity("place order").SetIdFormat(ActivityIdFormat.W3C).Start();
+
+        await _publisher.PublishAsync(QueueUrl, OrderCreated.EventType, Created, EventJsonContext.Default.OrderCreated, TestContext.Current.CancellationToken);
+
+        var traceParent = Assert.Single(_sqs.Sent).MessageAttributes[MessagingTelemetry.TraceParentAttribute];
+        Assert.Equal("String", traceParent.DataType);
+        Assert.True(ActivityContext.TryParse(traceParent.StringValue, null, out var context), traceParent.StringValue);
+        Assert.Equal(current.TraceId, context.TraceId);
+    }
+
+    [Fact]
+    public async Task Sends_an_outbox_message_with_its_stored_trace_context()
+    {
+        const string storedTraceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+
+        await _publisher.SendAsync(
+            new OutgoingMessage(QueueUrl, "OrderProcessed", "{\"order_id\":\"o-1\"}", storedTraceParent, "congo=t61rcWkgMzE"),
+            TestContext.Current.CancellationToken);
+
+        var request = Assert.Single(_sqs.Sent);
+        Assert.Equal("{\"order_id\":\"o-1\"}", request.MessageBody);
+        Assert.Equal("OrderProcessed", request.MessageAttributes[MessagingTelemetry.EventTypeAttribute].StringValue);
+        Assert.True(ActivityContext.TryParse(request.MessageAttributes[MessagingTelemetry.TraceParentAttribute].StringValue, null, out var context));
+        Assert.Equal("0af7651916cd43dd8448eb211c80319c", context.TraceId.ToHexString());
+        Assert.Equal("congo=t61rcWkgMzE", request.MessageAttributes[MessagingTelemetry.TraceStateAttribute].StringValue);
+    }
+
+    [Fact]
+    public async Task Throws_when_sqs_refuses_the_message()
+    {
+        _sqs.Failure = new AmazonSQSException("queue does not exist");
+
+        var thrown = await Assert.ThrowsAsync<AmazonSQSException>(() =>
+            _publisher.PublishAsync(QueueUrl, OrderCreated.EventType, Created, EventJsonContext.Default.OrderCreated, TestContext.Current.CancellationToken));
+
+        Assert.Same(_sqs.Failure, thrown);
+    }
+}
