@@ -42,3 +42,9 @@ catch (PrerequisiteMissingException missing)
     Console.Error.WriteLine(missing.Message);
     return 2;
 }
+catch (Exception failed) when (failed is InvalidOperationException or TimeoutException or IOException)
+{
+    // A resource that could not start has already told its story above; one line, not a stack trace.
+    Console.Error.WriteLine("The AppHost could not start: " + failed.Message);
+    return 1;
+}
