@@ -13,24 +13,26 @@ try
     var orderCreated = builder.AddQueue(sqs, "order-created", deadLetterQueueName: "order-created-dlq", maxReceiveCount: 3);
     var orderProcessed = builder.AddQueue(sqs, "order-processed", deadLetterQueueName: "order-processed-dlq", maxReceiveCount: 3);
 
-    var processor = builder.AddProject("processor", "OrderPipeline.Processor")
+    var api = builder.AddProject("api", "OrderPipeline.Api")
+        .WithHttpPort(builder.Options.ApiPort)
+        .WithReference(orders)
+        .WithReference(orderCreated)
+        .WaitFor(orders)
+        .WaitFor(sqs);
+
+    // The workers get the Api's address the Aspire way (services__api__http__0), for links back to an order.
+    builder.AddProject("processor", "OrderPipeline.Processor")
         .WithReference(orders)
         .WithReference(orderCreated)
         .WithReference(orderProcessed)
+        .WithReference(api)
         .WaitFor(orders)
         .WaitFor(sqs);
 
     builder.AddProject("notifier", "OrderPipeline.Notifier")
         .WithReference(orders)
         .WithReference(orderProcessed)
-        .WaitFor(orders)
-        .WaitFor(sqs);
-
-    builder.AddProject("api", "OrderPipeline.Api")
-        .WithHttpPort(builder.Options.ApiPort)
-        .WithReference(orders)
-        .WithReference(orderCreated)
-        .WithReference(processor)
+        .WithReference(api)
         .WaitFor(orders)
         .WaitFor(sqs);
 

@@ -38,9 +38,21 @@ public sealed class ProjectResource(string name, string projectName, AppHostOpti
         return this;
     }
 
-    /// <summary>How other projects discover this one (Aspire's service discovery keys).</summary>
+    /// <summary>How other projects discover this one (Aspire's service discovery keys), known before it starts.</summary>
     public void AddEnvironment(IDictionary<string, string> environment) =>
-        environment[$"services__{Name}__http__0"] = HttpUrl ?? throw new InvalidOperationException($"{Name} has no endpoint yet.");
+        environment[$"services__{Name}__http__0"] = EnsureEndpoint();
+
+    /// <summary>The endpoint is allocated when first needed, as Aspire allocates endpoints up front.</summary>
+    private string EnsureEndpoint()
+    {
+        if (HttpUrl is { } url)
+        {
+            return url;
+        }
+        var port = _fixedPort is { } fixedPort ? options.PortFor(fixedPort) : AppHostOptions.FreePort();
+        SetEndpoint("http", $"http://127.0.0.1:{port}");
+        return HttpUrl!;
+    }
 
     protected override Task<ProcessSpec> PrepareAsync(CancellationToken cancellationToken)
     {
@@ -50,9 +62,7 @@ public sealed class ProjectResource(string name, string projectName, AppHostOpti
         {
             throw new PrerequisiteMissingException($"{assembly} is missing: build the solution first ('dotnet build -c {options.BuildConfiguration}').");
         }
-        var port = _fixedPort is { } fixedPort ? options.PortFor(fixedPort) : AppHostOptions.FreePort();
-        var url = $"http://127.0.0.1:{port}";
-        SetEndpoint("http", url);
+        var url = EnsureEndpoint();
 
         var environment = new Dictionary<string, string>(StringComparer.Ordinal)
         {

@@ -3,4 +3,11 @@ namespace OrderPipeline.Messaging.Consuming;
 /// <summary>One message as a handler sees it, whether it came from a poll or from a Lambda SQS event.</summary>
 /// <param name="Attributes">String message attributes (trace context, event type).</param>
 /// <param name="ReceiveCount">How many times SQS has delivered it, this time included.</param>
-public sealed record InboundMessage(string MessageId, string Body, IReadOnlyDictionary<string, string> Attributes, int ReceiveCount);
+public sealed record InboundMessage(string MessageId, string Body, IReadOnlyDictionary<string, string> Attributes, int ReceiveCount)
+{
+    /// <summary>SQS's ApproximateReceiveCount system attribute, as both SQS and Lambda spell it; 1 when absent.</summary>
+    public static int ReceiveCountOf(IReadOnlyDictionary<string, string>? systemAttributes) =>
+        systemAttributes is not null
+        && systemAttributes.TryGetValue("ApproximateReceiveCount", out var count)
+        && int.TryParse(count, System.Globalization.CultureInfo.InvariantCulture, out var parsed) ? parsed : 1;
+}

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -50,9 +49,6 @@ public static class SqsEventsEndpoint
         var attributes = (record.MessageAttributes ?? new Dictionary<string, LambdaSqsMessageAttribute>())
             .Where(a => a.Value.StringValue is not null)
             .ToDictionary(a => a.Key, a => a.Value.StringValue!, StringComparer.Ordinal);
-        var receiveCount = record.Attributes is not null
-            && record.Attributes.TryGetValue("ApproximateReceiveCount", out var count)
-            && int.TryParse(count, CultureInfo.InvariantCulture, out var parsed) ? parsed : 1;
-        return new InboundMessage(record.MessageId, record.Body ?? "", attributes, receiveCount);
+        return new InboundMessage(record.MessageId, record.Body ?? "", attributes, InboundMessage.ReceiveCountOf(record.Attributes));
     }
 }

@@ -157,9 +157,7 @@ public sealed partial class SqsQueueConsumer(
         var attributes = (message.MessageAttributes ?? [])
             .Where(a => a.Value.StringValue is not null)
             .ToDictionary(a => a.Key, a => a.Value.StringValue, StringComparer.Ordinal);
-        var receiveCount = message.Attributes is not null && message.Attributes.TryGetValue("ApproximateReceiveCount", out var count)
-            && int.TryParse(count, System.Globalization.CultureInfo.InvariantCulture, out var parsed) ? parsed : 1;
-        return new InboundMessage(message.MessageId, message.Body, attributes, receiveCount);
+        return new InboundMessage(message.MessageId, message.Body, attributes, InboundMessage.ReceiveCountOf(message.Attributes));
     }
 
     [LoggerMessage(LogLevel.Information, "The SQS consumer of {Queue} is disabled by configuration")]
