@@ -66,7 +66,10 @@ public sealed partial class OrderTransaction(
         activity?.SetTag("order.id", order.OrderId);
 
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
+        // READ COMMITTED: the locking read of a not-yet-existing order takes no gap lock. Under REPEATABLE READ
+        // every new (time-ordered) order id would gap-lock the end of the index, and concurrent inserts there
+        // would deadlock each other. Correctness does not need more: every row we decide on is locked.
+        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
         try
         {
             var outcome = await RunAsync(connection, transaction, order, cancellationToken).ConfigureAwait(false);
