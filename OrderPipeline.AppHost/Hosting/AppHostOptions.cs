@@ -28,8 +28,38 @@ public sealed record AppHostOptions
     /// <summary>No resource output on the console (tests read it from the resources' logs instead).</summary>
     public bool Quiet { get; init; }
 
-    /// <summary>Set when the AppHost receives telemetry; passed to the services as OTEL_EXPORTER_OTLP_ENDPOINT.</summary>
-    public string? OtlpEndpoint { get; init; }
+    /// <summary>
+    /// Set when the AppHost receives telemetry; passed to the services as OTEL_EXPORTER_OTLP_ENDPOINT.
+    /// Defaults to the dashboard's own address when the dashboard is enabled (it takes OTLP/HTTP itself).
+    /// </summary>
+    public string? OtlpEndpoint
+    {
+        get => _otlpEndpoint ?? (EnableDashboard ? DashboardUrl : null);
+        init => _otlpEndpoint = value;
+    }
+
+    private readonly string? _otlpEndpoint;
+
+    /// <summary>Serve the dashboard (resources, console, telemetry, queues) from the AppHost process.</summary>
+    public bool EnableDashboard { get; init; }
+
+    /// <summary>The dashboard's preferred port; a free one is picked instead under <see cref="UseFreePorts"/>.</summary>
+    public int DashboardPort { get; init; } = 18888;
+
+    private int _dashboardPortInUse;
+
+    /// <summary>Where the dashboard listens (loopback only); the port is picked once, on first use.</summary>
+    public string DashboardUrl
+    {
+        get
+        {
+            if (Volatile.Read(ref _dashboardPortInUse) == 0)
+            {
+                Interlocked.CompareExchange(ref _dashboardPortInUse, PortFor(DashboardPort), 0);
+            }
+            return $"http://127.0.0.1:{_dashboardPortInUse}";
+        }
+    }
 
     /// <summary>Extra configuration for every service, as environment variables (e.g. shorter retry delays in tests).</summary>
     public IReadOnlyDictionary<string, string> ServiceEnvironment { get; init; } = new Dictionary<string, string>();
@@ -63,6 +93,8 @@ public sealed record AppHostOptions
             DataDirectory = configuration["AppHost:DataDirectory"] ?? Path.Combine(root, ".orderpipeline"),
             ResetData = args.Contains("--reset") || configuration.GetValue<bool>("AppHost:Reset"),
             ApiPort = configuration.GetValue("AppHost:ApiPort", 5080),
+            EnableDashboard = configuration.GetValue("AppHost:EnableDashboard", true),
+            DashboardPort = configuration.GetValue("AppHost:DashboardPort", 18888),
             Configuration = configuration,
         };
     }

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using OrderPipeline.AppHost.Dashboard;
 using OrderPipeline.AppHost.Resources;
 
 namespace OrderPipeline.AppHost.Hosting;
@@ -18,7 +19,11 @@ public sealed class DistributedApplication : IAsyncDisposable
         Options = options;
         _resources = [.. resources];
         _console = options.Quiet ? null : new ConsoleReporter(_resources);
+        Dashboard = options.EnableDashboard ? new DashboardServer(_resources, new Uri(options.DashboardUrl)) : null;
     }
+
+    /// <summary>The dashboard, when enabled: started first (it receives the services' telemetry), stopped last.</summary>
+    public DashboardServer? Dashboard { get; }
 
     public AppHostOptions Options { get; }
 
@@ -37,6 +42,12 @@ public sealed class DistributedApplication : IAsyncDisposable
     /// <summary>Starts everything; throws (after stopping what started) if any resource fails to start.</summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
+        if (Dashboard is not null)
+        {
+            await Dashboard.StartAsync(cancellationToken).ConfigureAwait(false);
+            // As Aspire does: the login link first, so a resource that fails to start can be looked into.
+            _console?.Say($"dashboard: {Dashboard.LoginUrl}");
+        }
         var started = new Dictionary<Resource, Task>();
         Task StartInOrder(Resource resource)
         {
@@ -83,6 +94,10 @@ public sealed class DistributedApplication : IAsyncDisposable
             }
         }
         _console?.Dispose();
+        if (Dashboard is not null)
+        {
+            await Dashboard.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     /// <summary>Starts, reports where the API is, and runs until Ctrl+C or SIGTERM.</summary>
