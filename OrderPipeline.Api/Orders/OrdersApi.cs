@@ -22,7 +22,7 @@ public static partial class OrdersApi
     {
         var api = app.MapGroup("/api/orders").WithTags("Orders");
 
-        api.MapPost("/", PlaceOrderAsync)
+        api.MapPost("", PlaceOrderAsync)
             .WithName("PlaceOrder")
             .WithSummary("Place an order")
             .WithDescription("Validates the order, publishes OrderCreated and answers 202 with the order id. Send an Idempotency-Key header to make retries safe.")

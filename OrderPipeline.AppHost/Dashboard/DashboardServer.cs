@@ -27,9 +27,13 @@ public sealed class DashboardServer : IAsyncDisposable
     private readonly QueueInspector _queues;
     private WebApplication? _web;
 
-    public DashboardServer(IReadOnlyList<Resource> resources, Uri url)
+    private readonly string _otlpApiKey;
+
+    /// <param name="otlpApiKey">What telemetry senders must present in the x-otlp-api-key header.</param>
+    public DashboardServer(IReadOnlyList<Resource> resources, Uri url, string otlpApiKey)
     {
         _resources = resources;
+        _otlpApiKey = otlpApiKey;
         Url = url;
         Traces = new TraceStore(Changes);
         Logs = new LogStore(Changes);
@@ -81,7 +85,7 @@ public sealed class DashboardServer : IAsyncDisposable
         web.Use(auth.InvokeAsync);
 
         auth.MapLogin(web);
-        web.MapOtlp(Ingest);
+        web.MapOtlp(Ingest, _otlpApiKey);
         web.MapLive(Changes);
         web.MapResources(_resources);
         web.MapConsole(_resources);

@@ -40,6 +40,12 @@ public sealed record AppHostOptions
 
     private readonly string? _otlpEndpoint;
 
+    /// <summary>
+    /// The key the services send with their telemetry (OTEL_EXPORTER_OTLP_HEADERS), as Aspire's dashboard asks for
+    /// one: loopback alone would let any local process write into the dashboard. New each run.
+    /// </summary>
+    public string OtlpApiKey { get; init; } = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+
     /// <summary>Serve the dashboard (resources, console, telemetry, queues) from the AppHost process.</summary>
     public bool EnableDashboard { get; init; }
 

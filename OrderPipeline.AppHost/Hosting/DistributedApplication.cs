@@ -19,7 +19,7 @@ public sealed class DistributedApplication : IAsyncDisposable
         Options = options;
         _resources = [.. resources];
         _console = options.Quiet ? null : new ConsoleReporter(_resources);
-        Dashboard = options.EnableDashboard ? new DashboardServer(_resources, new Uri(options.DashboardUrl)) : null;
+        Dashboard = options.EnableDashboard ? new DashboardServer(_resources, new Uri(options.DashboardUrl), options.OtlpApiKey) : null;
     }
 
     /// <summary>The dashboard, when enabled: started first (it receives the services' telemetry), stopped last.</summary>

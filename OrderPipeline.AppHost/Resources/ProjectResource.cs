@@ -13,6 +13,9 @@ public sealed class ProjectResource(string name, string projectName, AppHostOpti
     private readonly Dictionary<string, string> _environment = new(StringComparer.Ordinal);
     private int? _fixedPort;
 
+    /// <summary>The header that carries <see cref="AppHostOptions.OtlpApiKey"/>, the name Aspire's dashboard uses.</summary>
+    public const string OtlpApiKeyHeader = "x-otlp-api-key";
+
     public override string Type => "Project";
 
     public string ProjectName { get; } = projectName;
@@ -77,6 +80,7 @@ public sealed class ProjectResource(string name, string projectName, AppHostOpti
         {
             environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = options.OtlpEndpoint;
             environment["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf";
+            environment["OTEL_EXPORTER_OTLP_HEADERS"] = $"{OtlpApiKeyHeader}={options.OtlpApiKey}";
             // Aspire's dashboard settings: export often enough to look live.
             environment["OTEL_BSP_SCHEDULE_DELAY"] = "1000";
             environment["OTEL_BLRP_SCHEDULE_DELAY"] = "1000";

@@ -16,6 +16,15 @@ public sealed class MessagingTelemetry : IDisposable
     public const string TraceStateAttribute = "tracestate";
     public const string EventTypeAttribute = "event_type";
 
+    /// <summary>
+    /// Bucket boundaries for durations in seconds. The SDK's defaults are made for milliseconds and would put
+    /// nearly every message in the first bucket, leaving percentiles meaningless.
+    /// </summary>
+    public static readonly InstrumentAdvice<double> SecondsHistogram = new()
+    {
+        HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+    };
+
     private readonly Meter _meter;
     private readonly Histogram<double> _processDuration;
     private readonly Histogram<double> _publishDuration;
@@ -23,10 +32,10 @@ public sealed class MessagingTelemetry : IDisposable
     public MessagingTelemetry(IMeterFactory meterFactory)
     {
         _meter = meterFactory.Create(SourceName);
-        _processDuration = _meter.CreateHistogram<double>(
-            "messaging.process.duration", "s", "Duration of processing one message.");
-        _publishDuration = _meter.CreateHistogram<double>(
-            "messaging.client.operation.duration", "s", "Duration of sending one message.");
+        _processDuration = _meter.CreateHistogram(
+            "messaging.process.duration", "s", "Duration of processing one message.", tags: null, SecondsHistogram);
+        _publishDuration = _meter.CreateHistogram(
+            "messaging.client.operation.duration", "s", "Duration of sending one message.", tags: null, SecondsHistogram);
     }
 
     public ActivitySource ActivitySource { get; } = new(SourceName);

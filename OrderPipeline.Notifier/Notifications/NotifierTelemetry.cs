@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using OrderPipeline.Messaging.Events;
+using OrderPipeline.Messaging.Telemetry;
 
 namespace OrderPipeline.Notifier.Notifications;
 
@@ -13,8 +14,9 @@ public sealed class NotifierTelemetry : IDisposable
     public NotifierTelemetry(IMeterFactory meterFactory)
     {
         _meter = meterFactory.Create(Name);
-        _timeToNotified = _meter.CreateHistogram<double>(
-            "orderpipeline.order.time_to_notified", "s", "From the order's acceptance by the Api to the customer's notification.");
+        _timeToNotified = _meter.CreateHistogram(
+            "orderpipeline.order.time_to_notified", "s", "From the order's acceptance by the Api to the customer's notification.",
+            tags: null, MessagingTelemetry.SecondsHistogram);
     }
 
     public void RecordNotified(OrderProcessed order, DateTime notifiedAt) =>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using OrderPipeline.Messaging.Events;
+using OrderPipeline.Messaging.Telemetry;
 
 namespace OrderPipeline.Processor.Orders;
 
@@ -18,8 +19,9 @@ public sealed class ProcessorTelemetry : IDisposable
     {
         _meter = meterFactory.Create(Name);
         _orders = _meter.CreateCounter<long>("orderpipeline.orders.settled", "{order}", "Orders that reached PROCESSED or FAILED.");
-        _timeToProcessed = _meter.CreateHistogram<double>(
-            "orderpipeline.order.time_to_processed", "s", "From the order's acceptance by the Api to its commit as PROCESSED or FAILED.");
+        _timeToProcessed = _meter.CreateHistogram(
+            "orderpipeline.order.time_to_processed", "s", "From the order's acceptance by the Api to its commit as PROCESSED or FAILED.",
+            tags: null, MessagingTelemetry.SecondsHistogram);
         _transientRetries = _meter.CreateCounter<long>(
             "orderpipeline.db.transient_retries", "{retry}", "Order transactions retried after a deadlock or lock wait timeout.");
     }

@@ -22,16 +22,17 @@ public sealed class DashboardServerTests
     public async Task The_OpenTelemetry_SDKs_own_OTLP_exporter_is_understood_and_only_the_token_opens_the_pages()
     {
         var url = new Uri($"http://127.0.0.1:{AppHostOptions.FreePort()}");
-        await using var dashboard = new DashboardServer([], url);
+        const string apiKey = "test-otlp-key";
+        await using var dashboard = new DashboardServer([], url, apiKey);
         await dashboard.StartAsync(TestContext.Current.CancellationToken);
         using var source = new ActivitySource("OrderPipeline.Tests.Dashboard");
         using var meter = new Meter("OrderPipeline.Tests.Dashboard");
         var resource = ResourceBuilder.CreateDefault().AddService("sdk-test");
         using (var tracing = Sdk.CreateTracerProviderBuilder().SetResourceBuilder(resource).AddSource(source.Name)
-            .AddOtlpExporter(o => { o.Endpoint = new Uri(url, "/v1/traces"); o.Protocol = OtlpExportProtocol.HttpProtobuf; o.ExportProcessorType = ExportProcessorType.Simple; })
+            .AddOtlpExporter(o => { o.Endpoint = new Uri(url, "/v1/traces"); o.Protocol = OtlpExportProtocol.HttpProtobuf; o.ExportProcessorType = ExportProcessorType.Simple; o.Headers = "x-otlp-api-key=" + apiKey; })
             .Build())
         using (var metrics = Sdk.CreateMeterProviderBuilder().SetResourceBuilder(resource).AddMeter(meter.Name)
-            .AddOtlpExporter(o => { o.Endpoint = new Uri(url, "/v1/metrics"); o.Protocol = OtlpExportProtocol.HttpProtobuf; })
+            .AddOtlpExporter(o => { o.Endpoint = new Uri(url, "/v1/metrics"); o.Protocol = OtlpExportProtocol.HttpProtobuf; o.Headers = "x-otlp-api-key=" + apiKey; })
             .Build())
         {
             using (var parent = source.StartActivity("order-created process", ActivityKind.Consumer))
@@ -51,6 +52,11 @@ public sealed class DashboardServerTests
 
         using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = url };
         var ct = TestContext.Current.CancellationToken;
+        // Telemetry without the run's key is refused, however local the sender.
+        using (var keyless = await http.PostAsync("/v1/traces", new ByteArrayContent([]) { Headers = { ContentType = new("application/x-protobuf") } }, ct))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, keyless.StatusCode);
+        }
         using (var page = await http.GetAsync("/traces", ct))
         {
             Assert.Equal(HttpStatusCode.Unauthorized, page.StatusCode);

@@ -9,25 +9,35 @@ namespace OrderPipeline.AppHost.Dashboard.Otlp;
 
 /// <summary>
 /// OTLP/HTTP with binary protobuf (what the services send with OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf):
-/// POST /v1/traces, /v1/logs, /v1/metrics. Loopback callers only (checked by <see cref="Auth.LocalOnly"/>).
+/// POST /v1/traces, /v1/logs, /v1/metrics. Loopback callers only (checked by <see cref="Auth.LocalOnly"/>), and only
+/// with the run's API key in the x-otlp-api-key header (which the AppHost gives the services).
 /// </summary>
 internal static class OtlpEndpoints
 {
     private const string Protobuf = "application/x-protobuf";
     private const int MaxPayloadBytes = 16 * 1024 * 1024;
 
-    public static void MapOtlp(this IEndpointRouteBuilder endpoints, OtlpIngest ingest)
+    private const string ApiKeyHeader = "x-otlp-api-key";
+
+    public static void MapOtlp(this IEndpointRouteBuilder endpoints, OtlpIngest ingest, string apiKey)
     {
+        var key = System.Text.Encoding.UTF8.GetBytes(apiKey);
         endpoints.MapPost("/v1/traces", (HttpContext context) =>
-            ReceiveAsync(context, payload => ingest.Traces(payload), new ExportTraceServiceResponse()));
+            ReceiveAsync(context, key, payload => ingest.Traces(payload), new ExportTraceServiceResponse()));
         endpoints.MapPost("/v1/logs", (HttpContext context) =>
-            ReceiveAsync(context, payload => ingest.Logs(payload), new ExportLogsServiceResponse()));
+            ReceiveAsync(context, key, payload => ingest.Logs(payload), new ExportLogsServiceResponse()));
         endpoints.MapPost("/v1/metrics", (HttpContext context) =>
-            ReceiveAsync(context, payload => ingest.Metrics(payload), new ExportMetricsServiceResponse()));
+            ReceiveAsync(context, key, payload => ingest.Metrics(payload), new ExportMetricsServiceResponse()));
     }
 
-    private static async Task ReceiveAsync(HttpContext context, Func<byte[], int> ingest, IMessage response)
+    private static async Task ReceiveAsync(HttpContext context, byte[] apiKey, Func<byte[], int> ingest, IMessage response)
     {
+        var presented = System.Text.Encoding.UTF8.GetBytes(context.Request.Headers[ApiKeyHeader].ToString());
+        if (!System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(presented, apiKey))
+        {
+            context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+            return;
+        }
         if (!string.Equals(context.Request.ContentType?.Split(';')[0].Trim(), Protobuf, StringComparison.OrdinalIgnoreCase))
         {
             // OTLP/HTTP JSON exists too, but nothing here sends it: say so plainly rather than misparse it.
