@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what OrderPipeline needs on a Debian 12 machine with the .NET 10 SDK, and only what is missing:
-# MariaDB (the local MySQL), Chromium (the dashboard's browser tests), the SQS emulator and the template
-# validator (from their committed lockfiles). Safe to run again.
+# MariaDB (the local MySQL), the SQS emulator and the template validator (from their committed lockfiles),
+# and with --with-browser Chromium for the dashboard's browser tests. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,7 +13,9 @@ command -v npm >/dev/null || { echo "npm is missing: apt-get install -y nodejs n
 
 packages=()
 command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || packages+=(mariadb-server mariadb-client)
-[ -x /usr/bin/chromium ] || packages+=(chromium)
+if [ "${1:-}" = "--with-browser" ]; then
+  [ -x /usr/bin/chromium ] || packages+=(chromium)
+fi
 if [ ${#packages[@]} -gt 0 ]; then
   say "installing ${packages[*]} with apt"
   as_root apt-get update -qq

@@ -3,7 +3,7 @@
 # the CloudFormation checks and the dashboard's browser tests, with line coverage of the Processor.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash eng/setup.sh
+bash eng/setup.sh --with-browser
 
 results=artifacts/test-results
 rm -rf "$results"
