@@ -64,6 +64,30 @@ public sealed class DashboardBrowserTests(DashboardFixture system)
     }
 
     [Fact]
+    public async Task The_notifier_can_be_stopped_started_and_restarted_from_the_resources_page()
+    {
+        var page = await system.SignedInPageAsync();
+        var notifier = system.App.GetResource<AppHost.Resources.ProjectResource>("notifier");
+        var row = page.Locator("tr[data-resource='notifier']");
+        var slow = new LocatorAssertionsToHaveAttributeOptions { Timeout = 60_000 };
+        await Expect(row).ToHaveAttributeAsync("data-state", "healthy", slow);
+
+        await row.Locator("button[data-action='stop']").ClickAsync();
+        await Expect(row).ToHaveAttributeAsync("data-state", "stopped", slow);
+        Assert.Null(notifier.ProcessId);
+
+        await row.Locator("button[data-action='start']").ClickAsync();
+        await Expect(row).ToHaveAttributeAsync("data-state", "healthy", slow);
+        var started = notifier.ProcessId;
+        Assert.NotNull(started);
+
+        await row.Locator("button[data-action='restart']").ClickAsync();
+        await Eventually.AssertAsync(() => Task.FromResult(notifier.ProcessId is { } pid && pid != started && notifier.State == AppHost.Hosting.ResourceState.Healthy),
+            TimeSpan.FromSeconds(60), "the notifier to come back as a new process");
+        await Expect(row).ToHaveAttributeAsync("data-state", "healthy", slow);
+    }
+
+    [Fact]
     public async Task An_order_placed_through_the_api_is_one_trace_through_all_three_services()
     {
         var product = await system.Database.AddProductAsync(10, "DASH");
