@@ -41,8 +41,16 @@ public sealed partial class OrderProcessedHandler(
         }
 
         // Logged before the commit: a crash in between means a repeat on redelivery, never a lost notification.
-        LogNotification(logger, "OrderNotification", order.OrderId, order.CustomerId, order.Status.ToString().ToUpperInvariant(),
-            order.Reason, order.ProcessedAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture), Activity.Current?.TraceId.ToString());
+        var processedAt = order.ProcessedAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+        var traceId = Activity.Current?.TraceId.ToString();
+        if (order.Status == OrderStatus.Processed)
+        {
+            LogProcessed(logger, NotificationEvent, order.OrderId, order.CustomerId, "PROCESSED", processedAt, traceId);
+        }
+        else
+        {
+            LogFailed(logger, NotificationEvent, order.OrderId, order.CustomerId, "FAILED", order.Reason ?? "unknown", processedAt, traceId);
+        }
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         telemetry.RecordNotified(order, notifiedAt);
     }
@@ -62,9 +70,15 @@ public sealed partial class OrderProcessedHandler(
         }
     }
 
-    [LoggerMessage(LogLevel.Information,
-        "{event}: order {order_id} for customer {customer_id} is {status} {reason} at {processed_at} (trace {trace_id})")]
-    private static partial void LogNotification(ILogger logger, string @event, string order_id, string customer_id, string status, string? reason, string processed_at, string? trace_id);
+    // The notification itself: one structured line per order (a CloudWatch Logs record in AWS), its fields
+    // named as in the events. A failed order's line carries the reason.
+    private const string NotificationEvent = "OrderNotification";
+
+    [LoggerMessage(1, LogLevel.Information, "{event}: order {order_id} for customer {customer_id} is {status} at {processed_at} (trace {trace_id})")]
+    private static partial void LogProcessed(ILogger logger, string @event, string order_id, string customer_id, string status, string processed_at, string? trace_id);
+
+    [LoggerMessage(2, LogLevel.Information, "{event}: order {order_id} for customer {customer_id} is {status}: {reason} at {processed_at} (trace {trace_id})")]
+    private static partial void LogFailed(ILogger logger, string @event, string order_id, string customer_id, string status, string reason, string processed_at, string? trace_id);
 
     [LoggerMessage(LogLevel.Information, "Order {OrderId} was already notified; redelivery {MessageId} ignored")]
     private static partial void LogAlreadyNotified(ILogger logger, string orderId, string messageId);
