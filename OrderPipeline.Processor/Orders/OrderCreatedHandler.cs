@@ -22,7 +22,14 @@ public sealed partial class OrderCreatedHandler(
         if (outcome.Settled is { } settled)
         {
             telemetry.RecordSettled(settled);
-            LogSettled(logger, order.OrderId, settled.Status, settled.Reason);
+            if (settled.Reason is { } reason)
+            {
+                LogFailed(logger, order.OrderId, reason);
+            }
+            else
+            {
+                LogProcessed(logger, order.OrderId);
+            }
         }
         else
         {
@@ -62,8 +69,11 @@ public sealed partial class OrderCreatedHandler(
         return problem is null ? order! : throw new InvalidMessageException("The OrderCreated event is invalid: " + problem);
     }
 
-    [LoggerMessage(LogLevel.Information, "Order {OrderId} settled as {Status} {Reason}")]
-    private static partial void LogSettled(ILogger logger, string orderId, OrderStatus status, string? reason);
+    [LoggerMessage(LogLevel.Information, "Order {OrderId} PROCESSED")]
+    private static partial void LogProcessed(ILogger logger, string orderId);
+
+    [LoggerMessage(LogLevel.Information, "Order {OrderId} FAILED: {Reason}")]
+    private static partial void LogFailed(ILogger logger, string orderId, string reason);
 
     [LoggerMessage(LogLevel.Information, "Order {OrderId} was already recorded; redelivery {MessageId} changes nothing")]
     private static partial void LogDuplicate(ILogger logger, string orderId, string messageId);
