@@ -10,8 +10,6 @@ public sealed class OrderQueries(MySqlDataSource dataSource)
 {
     private sealed record OrderRow(string OrderId, string CustomerId, string Status, string Items, string? FailureReason, DateTime CreatedAt, DateTime? ProcessedAt);
 
-    private static readonly JsonSerializerOptions ItemsJson = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
-
     public async Task<OrderView?> FindAsync(string orderId, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
@@ -28,7 +26,7 @@ public sealed class OrderQueries(MySqlDataSource dataSource)
                 row.OrderId,
                 row.CustomerId,
                 row.Status,
-                JsonSerializer.Deserialize<List<OrderLine>>(row.Items, ItemsJson) ?? [],
+                JsonSerializer.Deserialize(row.Items, EventJsonContext.Default.IReadOnlyListOrderLine) ?? [],
                 row.FailureReason,
                 DateTime.SpecifyKind(row.CreatedAt, DateTimeKind.Utc),
                 row.ProcessedAt is { } processed ? DateTime.SpecifyKind(processed, DateTimeKind.Utc) : null);

@@ -22,6 +22,9 @@ public abstract class ExecutableResource(string name) : Resource(name)
 
     public int MaxRestarts { get; set; } = 3;
 
+    /// <summary>One client for every resource's health probes: they run every 100 ms while starting, every 2 s after.</summary>
+    protected static HttpClient Probe { get; } = new() { Timeout = TimeSpan.FromSeconds(5) };
+
     public int? ProcessId => _process is { HasExited: false } p ? p.Id : null;
 
     /// <summary>Works out the command line and environment (ports, paths), once.</summary>

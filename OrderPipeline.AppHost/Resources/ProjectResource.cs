@@ -99,8 +99,7 @@ public sealed class ProjectResource(string name, string projectName, AppHostOpti
 
     protected override async Task<bool> IsHealthyAsync(CancellationToken cancellationToken)
     {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        using var response = await http.GetAsync(new Uri(HttpUrl + "/health"), cancellationToken).ConfigureAwait(false);
+        using var response = await Probe.GetAsync(new Uri(HttpUrl + "/health"), cancellationToken).ConfigureAwait(false);
         return response.IsSuccessStatusCode;
     }
 }

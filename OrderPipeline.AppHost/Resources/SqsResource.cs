@@ -111,8 +111,7 @@ public sealed class SqsResource(string name, AppHostOptions options) : Executabl
 
     protected override async Task<bool> IsHealthyAsync(CancellationToken cancellationToken)
     {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        using var response = await http.GetAsync(new Uri($"{_serviceUrl}/health"), cancellationToken).ConfigureAwait(false);
+        using var response = await Probe.GetAsync(new Uri($"{_serviceUrl}/health"), cancellationToken).ConfigureAwait(false);
         return response.IsSuccessStatusCode;
     }
 

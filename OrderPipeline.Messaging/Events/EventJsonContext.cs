@@ -10,4 +10,6 @@ namespace OrderPipeline.Messaging.Events;
     RespectNullableAnnotations = true)]
 [JsonSerializable(typeof(OrderCreated))]
 [JsonSerializable(typeof(OrderProcessed))]
+// An order's lines on their own: the orders.items column, written by the Processor and read by the Api.
+[JsonSerializable(typeof(IReadOnlyList<OrderLine>))]
 public sealed partial class EventJsonContext : JsonSerializerContext;

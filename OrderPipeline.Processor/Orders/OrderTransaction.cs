@@ -102,7 +102,7 @@ public sealed partial class OrderTransaction(
             INSERT INTO orders (order_id, customer_id, items, status, created_at)
             VALUES (@OrderId, @CustomerId, @Items, 'PENDING', @CreatedAt)
             """,
-            new { order.OrderId, order.CustomerId, Items = JsonSerializer.Serialize(order.Items, OrderLinesJson.Default.IReadOnlyListOrderLine), CreatedAt = order.Timestamp },
+            new { order.OrderId, order.CustomerId, Items = JsonSerializer.Serialize(order.Items, EventJsonContext.Default.IReadOnlyListOrderLine), CreatedAt = order.Timestamp },
             transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
 
         // One statement locks every row the order needs, in primary-key order, so two orders
@@ -142,7 +142,3 @@ public sealed partial class OrderTransaction(
     [LoggerMessage(LogLevel.Warning, "Order {OrderId}: transient MySQL error {ErrorCode} on attempt {Attempt}; retrying")]
     private static partial void LogTransientRetry(ILogger logger, string orderId, int errorCode, int attempt);
 }
-
-[System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.SnakeCaseLower)]
-[System.Text.Json.Serialization.JsonSerializable(typeof(IReadOnlyList<OrderLine>))]
-internal sealed partial class OrderLinesJson : System.Text.Json.Serialization.JsonSerializerContext;
