@@ -1,52 +1,57 @@
-using OrderPipeline.AppHost.Hosting;
-using OrderPipeline.AppHost.Resources;
-using OrderPipeline.Processor.Database;
+using OrderPipeline.AppHost.MySql;
+using OrderPipeline.AppHost.Sqs;
+using OrderPipeline.AppHost.Supervision;
 
-try
-{
-    var builder = DistributedApplicationBuilder.Create(args);
+var builder = DistributedApplication.CreateBuilder(args);
+var settings = builder.Configuration.GetSection("AppHost");
+var dataDirectory = Path.GetFullPath(settings["DataDirectory"] ?? Path.Combine(builder.AppHostDirectory, "..", ".orderpipeline"));
 
-    var orders = builder.AddMySql("mysql", "orders")
-        .WithInitializer(DatabaseMigrator.ApplyAsync);
+var mysql = builder.AddMySql("mysql", port: settings.GetValue<int?>("MySqlPort"))
+    .WithDataDirectory(Path.Combine(dataDirectory, "mysql"), reset: settings.GetValue<bool>("Reset"))
+    .WithAutoRestart();
+var orders = mysql.AddDatabase("orders");
 
-    var sqs = builder.AddSqs("sqs");
-    var orderCreated = builder.AddQueue(sqs, "order-created", deadLetterQueueName: "order-created-dlq", maxReceiveCount: 3);
-    var orderProcessed = builder.AddQueue(sqs, "order-processed", deadLetterQueueName: "order-processed-dlq", maxReceiveCount: 3);
+var sqs = builder.AddSqsEmulator("sqs", port: settings.GetValue<int?>("SqsPort"))
+    .WithAutoRestart();
+var orderCreatedDlq = sqs.AddQueue("order-created-dlq");
+var orderCreated = sqs.AddQueue("order-created").WithDeadLetterQueue(orderCreatedDlq, maxReceiveCount: 3);
+var orderProcessedDlq = sqs.AddQueue("order-processed-dlq");
+var orderProcessed = sqs.AddQueue("order-processed").WithDeadLetterQueue(orderProcessedDlq, maxReceiveCount: 3);
 
-    var api = builder.AddProject("api", "OrderPipeline.Api")
-        .WithHttpPort(builder.Options.ApiPort)
-        .WithReference(orders)
-        .WithReference(orderCreated)
-        .WaitFor(orders)
-        .WaitFor(sqs);
+// Schema and sample data, applied once per start before any service runs; the same step a deployment to AWS runs.
+var migrations = builder.AddProject<Projects.OrderPipeline_Migrations>("migrations")
+    .WithReference(orders)
+    .WaitFor(orders);
+orders.WithResetCommand(migrations);
 
-    // The workers get the Api's address the Aspire way (services__api__http__0), for links back to an order.
-    builder.AddProject("processor", "OrderPipeline.Processor")
-        .WithReference(orders)
-        .WithReference(orderCreated)
-        .WithReference(orderProcessed)
-        .WithReference(api)
-        .WaitFor(orders)
-        .WaitFor(sqs);
+var api = builder.AddProject<Projects.OrderPipeline_Api>("api")
+    .WithHttpEndpoint(port: settings.GetValue<int?>("ApiPort"), name: "http")
+    .WithHttpHealthCheck("/health")
+    .WithReference(orders)
+    .WithReference(orderCreated)
+    .WaitForCompletion(migrations)
+    .WaitFor(orderCreated)
+    .WithAutoRestart();
 
-    builder.AddProject("notifier", "OrderPipeline.Notifier")
-        .WithReference(orders)
-        .WithReference(orderProcessed)
-        .WithReference(api)
-        .WaitFor(orders)
-        .WaitFor(sqs);
+builder.AddProject<Projects.OrderPipeline_Processor>("processor")
+    .WithHttpEndpoint(name: "http")
+    .WithHttpHealthCheck("/health")
+    .WithReference(orders)
+    .WithReference(orderCreated)
+    .WithReference(orderProcessed)
+    .WithReference(api)
+    .WaitForCompletion(migrations)
+    .WaitFor(orderCreated)
+    .WaitFor(orderProcessed)
+    .WithAutoRestart();
 
-    await builder.Build().RunAsync();
-    return 0;
-}
-catch (PrerequisiteMissingException missing)
-{
-    Console.Error.WriteLine(missing.Message);
-    return 2;
-}
-catch (Exception failed) when (failed is InvalidOperationException or TimeoutException or IOException)
-{
-    // A resource that could not start has already told its story above; one line, not a stack trace.
-    Console.Error.WriteLine("The AppHost could not start: " + failed.Message);
-    return 1;
-}
+builder.AddProject<Projects.OrderPipeline_Notifier>("notifier")
+    .WithHttpEndpoint(name: "http")
+    .WithHttpHealthCheck("/health")
+    .WithReference(orders)
+    .WithReference(orderProcessed)
+    .WaitForCompletion(migrations)
+    .WaitFor(orderProcessed)
+    .WithAutoRestart();
+
+builder.Build().Run();

@@ -1,5 +1,4 @@
 using OrderPipeline.Messaging;
-using OrderPipeline.Processor.Database;
 using OrderPipeline.Processor.Orders;
 using OrderPipeline.Processor.Outbox;
 
@@ -20,11 +19,5 @@ internal static class Extensions
 
         builder.Services.AddOptions<OutboxOptions>().BindConfiguration(OutboxOptions.SectionName);
         builder.Services.AddHostedService<OutboxRelay>();
-
-        if (builder.Configuration.GetValue<bool>("Database:ApplyMigrationsOnStartup"))
-        {
-            // Registered before the consumers start, so the tables exist when the first message arrives.
-            builder.Services.Insert(0, ServiceDescriptor.Singleton<IHostedService, MigrateOnStartup>());
-        }
     }
 }

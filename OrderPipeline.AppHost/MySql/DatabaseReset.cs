@@ -1,0 +1,46 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using MySqlConnector;
+
+namespace OrderPipeline.AppHost.MySql;
+
+/// <summary>The database's "reset" command: drop and recreate it, then run the migration step again and wait for it.</summary>
+internal static class DatabaseReset
+{
+    private static readonly TimeSpan MigrationTimeout = TimeSpan.FromMinutes(2);
+
+    public static async Task<ExecuteCommandResult> RunAsync(MySqlDatabaseResource database, IResource migrations, ExecuteCommandContext context)
+    {
+        var services = context.Services;
+        var logger = services.GetRequiredService<ResourceLoggerService>().GetLogger(database);
+        var notifications = services.GetRequiredService<ResourceNotificationService>();
+        var cancellationToken = context.CancellationToken;
+
+        var connectionString = await database.ConnectionStringExpression.GetValueAsync(cancellationToken).ConfigureAwait(false);
+        await using (var connection = new MySqlConnection(connectionString))
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            var name = new MySqlCommandBuilder().QuoteIdentifier(database.DatabaseName);
+            await using var command = new MySqlCommand(
+                $"DROP DATABASE {name}; CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;", connection);
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        logger.LogWarning("Database {Database} dropped and created empty; running {Migrations}", database.DatabaseName, migrations.Name);
+
+        var startedAfter = DateTime.UtcNow;
+        var started = await services.GetRequiredService<ResourceCommandService>()
+            .ExecuteCommandAsync(migrations, KnownResourceCommands.StartCommand, cancellationToken).ConfigureAwait(false);
+        if (!started.Success)
+        {
+            return CommandResults.Failure($"The database is empty, and {migrations.Name} did not start: {started.Message}");
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(MigrationTimeout);
+        var finished = await notifications.WaitForResourceAsync(migrations.Name,
+            e => e.Snapshot.StartTimeStamp >= startedAfter && e.Snapshot.ExitCode is not null, timeout.Token).ConfigureAwait(false);
+        return finished.Snapshot.ExitCode == 0
+            ? CommandResults.Success()
+            : CommandResults.Failure($"{migrations.Name} exited with code {finished.Snapshot.ExitCode}: see its console.");
+    }
+}

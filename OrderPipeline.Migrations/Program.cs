@@ -1,0 +1,19 @@
+using OrderPipeline.Migrations;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddMySqlDataSource("orders");
+builder.Services.AddSingleton<DatabaseMigrator>();
+
+var app = builder.Build();
+
+if (!MigrationEndpoints.RunsInLambda(app.Configuration))
+{
+    return await app.RunOnceAsync();
+}
+
+app.MapMigrations();
+app.MapDefaultEndpoints();
+await app.RunAsync();
+return 0;
