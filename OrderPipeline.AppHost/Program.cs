@@ -1,4 +1,5 @@
 using OrderPipeline.AppHost.MySql;
+using OrderPipeline.AppHost.ProjectResources;
 using OrderPipeline.AppHost.Sqs;
 using OrderPipeline.AppHost.Supervision;
 
@@ -20,11 +21,13 @@ var orderProcessed = sqs.AddQueue("order-processed").WithDeadLetterQueue(orderPr
 
 // Schema and sample data, applied once per start before any service runs; the same step a deployment to AWS runs.
 var migrations = builder.AddProject<Projects.OrderPipeline_Migrations>("migrations")
+    .WithBuiltProgram()
     .WithReference(orders)
     .WaitFor(orders);
 orders.WithResetCommand(migrations);
 
 var api = builder.AddProject<Projects.OrderPipeline_Api>("api")
+    .WithBuiltProgram()
     .WithHttpEndpoint(port: settings.GetValue<int?>("ApiPort"), name: "http")
     .WithHttpHealthCheck("/health")
     .WithReference(orders)
@@ -34,6 +37,7 @@ var api = builder.AddProject<Projects.OrderPipeline_Api>("api")
     .WithAutoRestart();
 
 builder.AddProject<Projects.OrderPipeline_Processor>("processor")
+    .WithBuiltProgram()
     .WithHttpEndpoint(name: "http")
     .WithHttpHealthCheck("/health")
     .WithReference(orders)
@@ -46,6 +50,7 @@ builder.AddProject<Projects.OrderPipeline_Processor>("processor")
     .WithAutoRestart();
 
 builder.AddProject<Projects.OrderPipeline_Notifier>("notifier")
+    .WithBuiltProgram()
     .WithHttpEndpoint(name: "http")
     .WithHttpHealthCheck("/health")
     .WithReference(orders)

@@ -8,8 +8,9 @@ namespace OrderPipeline.AppHost.Supervision;
 /// <summary>
 /// Aspire leaves an executable that exited in the Finished state. This watches every resource with an
 /// <see cref="AutoRestartAnnotation"/> and starts it again through its own Start command, so the dashboard shows
-/// what happened. DCP reports a process that ended by itself as Finished (or FailedToStart) and one it stopped
-/// (the Stop command, the AppHost shutting down) as Terminated: only the first kind is restarted.
+/// what happened. A process that ends by itself goes from Running straight to Finished (or from Starting to
+/// FailedToStart); one that DCP stops (the Stop command, the AppHost shutting down) passes through Stopping first,
+/// and is left alone.
 /// </summary>
 internal sealed class ResourceSupervisor(ResourceNotificationService notifications, ResourceCommandService commands,
     ResourceLoggerService loggers, IHostApplicationLifetime lifetime) : BackgroundService
@@ -33,12 +34,16 @@ internal sealed class ResourceSupervisor(ResourceNotificationService notificatio
             {
                 supervision.ConsecutiveRestarts = 0;
             }
-            else if (state is "Finished" or "FailedToStart" && previous != state && !lifetime.ApplicationStopping.IsCancellationRequested)
+            else if (ExitedOnItsOwn(previous, state) && !lifetime.ApplicationStopping.IsCancellationRequested)
             {
                 _ = RestartAsync(update, policy, supervision, stoppingToken);
             }
         }
     }
+
+    /// <summary>True for a process that ended without DCP being asked to stop it.</summary>
+    internal static bool ExitedOnItsOwn(string? previousState, string? state) =>
+        state is "Finished" or "FailedToStart" && previousState is not ("Stopping" or "Finished" or "FailedToStart");
 
     private async Task RestartAsync(ResourceEvent exited, AutoRestartAnnotation policy, Supervision supervision, CancellationToken stoppingToken)
     {

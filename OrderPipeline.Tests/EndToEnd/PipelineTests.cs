@@ -3,8 +3,9 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Amazon.SQS.Model;
-using OrderPipeline.AppHost.Hosting;
-using OrderPipeline.AppHost.Resources;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
 using OrderPipeline.Tests.Support;
 
 namespace OrderPipeline.Tests.EndToEnd;
@@ -155,8 +156,9 @@ public sealed class PipelineTests(PipelineFixture system)
     public async Task A_poison_message_reaches_the_dlq_after_three_receives_and_later_orders_still_process()
     {
         var marker = "poison-" + Guid.NewGuid().ToString("N");
-        var queue = system.OrderCreated;
-        await system.SqsClient.SendMessageAsync(queue.Url, $$"""{"not_an_order":"{{marker}}"}""", TestContext.Current.CancellationToken);
+        var queueUrl = await system.QueueUrlAsync("order-created");
+        var deadLetterUrl = await system.QueueUrlAsync("order-created-dlq");
+        await system.SqsClient.SendMessageAsync(queueUrl, $$"""{"not_an_order":"{{marker}}"}""", TestContext.Current.CancellationToken);
         var product = await Db.AddProductAsync(5);
         var after = await Api.PlaceAcceptedAsync("customer-after-poison", (product, 1));
 
@@ -165,7 +167,7 @@ public sealed class PipelineTests(PipelineFixture system)
             {
                 var received = await system.SqsClient.ReceiveMessageAsync(new ReceiveMessageRequest
                 {
-                    QueueUrl = queue.DeadLetterUrl,
+                    QueueUrl = deadLetterUrl,
                     MaxNumberOfMessages = 10,
                     WaitTimeSeconds = 1,
                     VisibilityTimeout = 0,
@@ -176,8 +178,8 @@ public sealed class PipelineTests(PipelineFixture system)
             message => message is not null, Settle, "the poison message in order-created-dlq");
 
         Assert.Equal("PROCESSED", (await Api.WaitSettledAsync(after)).GetProperty("status").GetString());
-        await system.SqsClient.DeleteMessageAsync(queue.DeadLetterUrl, dead!.ReceiptHandle, TestContext.Current.CancellationToken);
-        var invalidLogs = system.App.GetResource("processor").Log.Snapshot().Count(l => l.Text.Contains("not a valid event", StringComparison.Ordinal));
+        await system.SqsClient.DeleteMessageAsync(deadLetterUrl, dead!.ReceiptHandle, TestContext.Current.CancellationToken);
+        var invalidLogs = (await system.ConsoleOfAsync("processor")).Count(l => l.Contains("not a valid event", StringComparison.Ordinal));
         Assert.True(invalidLogs >= 3, $"the processor logged the poison message {invalidLogs} times");
     }
 
@@ -186,17 +188,19 @@ public sealed class PipelineTests(PipelineFixture system)
     {
         var product = await Db.AddProductAsync(60);
         var customer = "customer-crash-" + Guid.NewGuid().ToString("N")[..8];
-        var processor = system.App.GetResource<ProjectResource>("processor");
-        var restartsBefore = processor.RestartCount;
+        var processBefore = PipelineFixture.ProcessIdOf(await system.CurrentStateAsync("processor"))!.Value;
 
         var placing = Task.WhenAll(Enumerable.Range(0, 100).Select(i => Api.PlaceAcceptedAsync(customer, (product, 1 + i % 2))));
         await Eventually.AssertAsync(async () => await Db.CountAsync("SELECT COUNT(*) FROM orders WHERE customer_id = @customer", new { customer }) > 0,
             Settle, "the first orders to be recorded");
-        processor.Kill();
+        PipelineFixture.Kill(processBefore);
         var placed = await placing;
 
-        await Eventually.AssertAsync(() => Task.FromResult(processor.RestartCount > restartsBefore && processor.State == ResourceState.Healthy),
-            Settle, "the processor to be restarted");
+        // Nobody starts it: the AppHost's supervision brings it back.
+        await system.App.ResourceNotifications.WaitForResourceAsync("processor",
+            e => e.Snapshot.HealthStatus == Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy
+                 && PipelineFixture.ProcessIdOf(e) is { } pid && pid != processBefore,
+            TestContext.Current.CancellationToken).WaitAsync(Settle, TestContext.Current.CancellationToken);
         var orders = await Eventually.GetAsync(
             () => Db.OrdersOfCustomerAsync(customer),
             o => o.Count == placed.Length && o.All(x => x.Status != "PENDING"),
@@ -220,11 +224,9 @@ public sealed class PipelineTests(PipelineFixture system)
     {
         var product = await Db.AddProductAsync(10);
         var customer = "customer-dbdown-" + Guid.NewGuid().ToString("N")[..8];
-        var mysql = system.App.GetResource<MySqlServerResource>("mysql");
-        var processorHealth = new Uri(system.App.GetResource<ProjectResource>("processor").HttpUrl + "/health");
-        using var probe = new HttpClient();
+        using var processor = system.App.CreateHttpClient("processor", "http");
 
-        await mysql.StopAsync(TestContext.Current.CancellationToken);
+        Assert.True((await system.ExecuteCommandAsync("mysql", KnownResourceCommands.StopCommand)).Success);
         string[] placed;
         try
         {
@@ -232,13 +234,13 @@ public sealed class PipelineTests(PipelineFixture system)
             placed = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => Api.PlaceAcceptedAsync(customer, (product, 1))));
             await Eventually.AssertAsync(async () =>
             {
-                using var response = await probe.GetAsync(processorHealth, TestContext.Current.CancellationToken);
+                using var response = await processor.GetAsync("/health", TestContext.Current.CancellationToken);
                 return response.StatusCode == HttpStatusCode.ServiceUnavailable;
             }, Settle, "the processor to report the database down");
         }
         finally
         {
-            await mysql.StartAsync(TestContext.Current.CancellationToken);
+            Assert.True((await system.ExecuteCommandAsync("mysql", KnownResourceCommands.StartCommand)).Success);
         }
 
         var orders = await Eventually.GetAsync(() => Db.OrdersOfCustomerAsync(customer),

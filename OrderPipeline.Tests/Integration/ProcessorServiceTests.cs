@@ -102,22 +102,4 @@ public sealed class ProcessorServiceTests(InfrastructureFixture infra)
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await brokenClient.GetAsync("/health", TestContext.Current.CancellationToken)).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await brokenClient.GetAsync("/alive", TestContext.Current.CancellationToken)).StatusCode);
     }
-
-    [Fact]
-    public async Task With_migrations_on_startup_the_processor_creates_missing_tables_before_it_serves()
-    {
-        // The collection runs its tests one at a time, so the table can be dropped for this one.
-        await using (var connection = new MySqlConnector.MySqlConnection(infra.Database.ConnectionString))
-        {
-            await Dapper.SqlMapper.ExecuteAsync(connection, "DROP TABLE notifications");
-        }
-
-        await using var processor = new ServiceFactory<OrderCreatedHandler>(infra.ServiceSettings()
-            .With(("Messaging:Consumer:Enabled", "false"), ("Database:ApplyMigrationsOnStartup", "true")));
-        using var client = processor.CreateClient();
-
-        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/alive", TestContext.Current.CancellationToken)).StatusCode);
-        Assert.Equal(0, await infra.Database.CountAsync("SELECT COUNT(*) FROM notifications"));
-        Assert.Equal(8, await infra.Database.CountAsync("SELECT COUNT(*) FROM inventory WHERE product_id LIKE 'SKU-10%'"));
-    }
 }

@@ -1,40 +1,33 @@
 using Amazon.SQS;
-using OrderPipeline.AppHost.Hosting;
-using OrderPipeline.AppHost.Resources;
-using OrderPipeline.Processor.Database;
 
 namespace OrderPipeline.Tests.Support;
 
 /// <summary>
-/// The real MariaDB and the real SQS emulator, started by the AppHost's own resource code, without the services:
-/// for tests that run the services' classes in-process against real parts.
+/// The real MariaDB and the real SQS emulator, started from the AppHost's app model without the services (the
+/// migration step included, so the schema is there): for tests that host the services in-process against real parts.
 /// </summary>
 public sealed class InfrastructureFixture : IAsyncLifetime
 {
-    private readonly AppHostOptions _options = TestOptions.Create("infra");
-    private DistributedApplication? _app;
+    private TestAppHost? _host;
 
     public PipelineDatabase Database { get; private set; } = null!;
 
-    public SqsResource Sqs { get; private set; } = null!;
-
-    public SqsQueueResource OrderCreated { get; private set; } = null!;
-
-    public SqsQueueResource OrderProcessed { get; private set; } = null!;
-
     public IAmazonSQS SqsClient { get; private set; } = null!;
+
+    private string SqsServiceUrl { get; set; } = "";
+
+    private string OrderCreatedUrl { get; set; } = "";
+
+    private string OrderProcessedUrl { get; set; } = "";
 
     public async ValueTask InitializeAsync()
     {
-        var builder = new DistributedApplicationBuilder(_options);
-        var orders = builder.AddMySql("mysql", "orders").WithInitializer(DatabaseMigrator.ApplyAsync);
-        Sqs = builder.AddSqs("sqs");
-        OrderCreated = builder.AddQueue(Sqs, "order-created", "order-created-dlq", 3);
-        OrderProcessed = builder.AddQueue(Sqs, "order-processed", "order-processed-dlq", 3);
-        _app = builder.Build();
-        await _app.StartAsync(TestContext.Current.CancellationToken);
-        Database = new PipelineDatabase(orders.ConnectionString);
-        SqsClient = Sqs.CreateClient();
+        _host = await TestAppHost.StartAsync(withServices: false);
+        Database = new PipelineDatabase(await _host.ConnectionStringAsync("orders"));
+        SqsClient = _host.CreateSqsClient();
+        SqsServiceUrl = _host.SqsServiceUrl.ToString().TrimEnd('/');
+        OrderCreatedUrl = (await SqsClient.GetQueueUrlAsync("order-created")).QueueUrl;
+        OrderProcessedUrl = (await SqsClient.GetQueueUrlAsync("order-processed")).QueueUrl;
 
         // The in-process services find their SQS credentials the usual way; the emulator takes any pair.
         Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", "test");
@@ -45,10 +38,10 @@ public sealed class InfrastructureFixture : IAsyncLifetime
     public IReadOnlyDictionary<string, string> ServiceSettings(string? orderCreatedQueue = null) => new Dictionary<string, string>
     {
         ["ConnectionStrings:orders"] = Database.ConnectionString,
-        ["AWS:ServiceURL"] = Sqs.ServiceUrl!,
-        ["AWS:Region"] = Sqs.Region,
-        ["Queues:OrderCreated"] = orderCreatedQueue ?? OrderCreated.Url!,
-        ["Queues:OrderProcessed"] = OrderProcessed.Url!,
+        ["AWS:ServiceURL"] = SqsServiceUrl,
+        ["AWS:Region"] = "us-east-1",
+        ["Queues:OrderCreated"] = orderCreatedQueue ?? OrderCreatedUrl,
+        ["Queues:OrderProcessed"] = OrderProcessedUrl,
         ["Messaging:Consumer:RetryDelaySeconds"] = "1",
         ["Messaging:Consumer:WaitTimeSeconds"] = "1",
         ["Outbox:RelayIntervalSeconds"] = "1",
@@ -75,11 +68,10 @@ public sealed class InfrastructureFixture : IAsyncLifetime
     public async ValueTask DisposeAsync()
     {
         SqsClient?.Dispose();
-        if (_app is not null)
+        if (_host is not null)
         {
-            await _app.StopAsync();
+            await _host.DisposeAsync();
         }
-        TestOptions.DeleteData(_options);
     }
 }
 
