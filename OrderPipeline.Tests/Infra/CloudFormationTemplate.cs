@@ -23,7 +23,7 @@ internal sealed class CloudFormationTemplate
 
     public IReadOnlyDictionary<string, YamlMappingNode> Resources { get; }
 
-    public static string TemplatePath => Path.Combine(OrderPipeline.AppHost.Hosting.AppHostOptions.FindRepositoryRoot(), "infra", "template.yaml");
+    public static string TemplatePath => Path.Combine(RepositoryRoot.Find(), "infra", "template.yaml");
 
     public static CloudFormationTemplate Load() => Parse(File.ReadAllText(TemplatePath));
 

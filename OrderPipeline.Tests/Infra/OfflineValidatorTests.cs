@@ -32,7 +32,7 @@ public sealed class OfflineValidatorTests
 
     private static async Task<(int ExitCode, string Output)> RunValidatorAsync(params string[] arguments)
     {
-        var root = OrderPipeline.AppHost.Hosting.AppHostOptions.FindRepositoryRoot();
+        var root = RepositoryRoot.Find();
         var validateDir = Path.Combine(root, "infra", "validate");
         if (!Directory.Exists(Path.Combine(validateDir, "node_modules", "cfn-lint"))
             || !Directory.Exists(Path.Combine(validateDir, "node_modules", "@aws-cdk", "aws-service-spec")))
