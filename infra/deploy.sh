@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the three services, uploads them to an S3 artifacts bucket and deploys infra/template.yaml with
-# CloudFormation, then invokes the Processor once so that it applies the database schema.
+# Builds the three services and the migration step, uploads them to an S3 artifacts bucket and deploys
+# infra/template.yaml with CloudFormation, then invokes the Migrations function once to apply the database schema.
 #
 # Usage: infra/deploy.sh STACK REGION [ParameterKey=Value ...]
 #   STACK   CloudFormation stack name (also the prefix of resource names, lower-cased)
@@ -68,11 +68,11 @@ if ! aws s3api head-bucket --bucket "$BUCKET" --region "$REGION" >/dev/null 2>&1
 fi
 
 # ---------------------------------------------------------------------------------------------------------------
-# Build: framework-dependent publish for the managed dotnet10 runtime (x86_64), one zip per service,
-# uploaded under a key derived from the published files' content.
+# Build: framework-dependent publish for the managed dotnet10 runtime (x86_64), one zip per function (the three
+# services and the migration step), uploaded under a key derived from the published files' content.
 # ---------------------------------------------------------------------------------------------------------------
 declare -A CODE_KEYS
-for service in Api Processor Notifier; do
+for service in Api Processor Notifier Migrations; do
   project="$REPO_ROOT/OrderPipeline.$service/OrderPipeline.$service.csproj"
   [[ -f "$project" ]] || die "project not found: $project"
   lower="$(printf '%s' "$service" | tr '[:upper:]' '[:lower:]')"
@@ -112,6 +112,7 @@ aws cloudformation deploy \
     "ApiCodeKey=${CODE_KEYS[Api]}" \
     "ProcessorCodeKey=${CODE_KEYS[Processor]}" \
     "NotifierCodeKey=${CODE_KEYS[Notifier]}" \
+    "MigrationsCodeKey=${CODE_KEYS[Migrations]}" \
     ${EXTRA_PARAMETERS[@]+"${EXTRA_PARAMETERS[@]}"}
 
 output() {
@@ -119,12 +120,13 @@ output() {
     --query "Stacks[0].Outputs[?OutputKey=='$1'].OutputValue" --output text
 }
 
-PROCESSOR_FUNCTION="$(output ProcessorFunctionName)"
+MIGRATIONS_FUNCTION="$(output MigrationsFunctionName)"
 PROXY_NAME="${ENVIRONMENT_NAME}-proxy"
 
 # ---------------------------------------------------------------------------------------------------------------
-# Schema: the Processor applies db/schema.sql and db/seed.sql at start (Database__ApplyMigrationsOnStartup=true).
-# Wait until the proxy can reach the instance, then invoke the Processor with an empty SQS batch.
+# Schema: the one migration step. The Migrations function (OrderPipeline.Migrations behind the Lambda Web Adapter)
+# applies db/schema.sql and db/seed.sql on each invocation and answers {"status":"applied"}; both scripts are
+# idempotent, so this runs on every deployment. Wait until the proxy can reach the instance, then invoke it once.
 # ---------------------------------------------------------------------------------------------------------------
 echo "==> Waiting for RDS Proxy $PROXY_NAME to report its target AVAILABLE"
 for attempt in $(seq 1 60); do
@@ -136,22 +138,24 @@ for attempt in $(seq 1 60); do
   sleep 10
 done
 
-echo "==> Waiting for $PROCESSOR_FUNCTION to be ready"
-aws lambda wait function-updated --region "$REGION" --function-name "$PROCESSOR_FUNCTION"
+echo "==> Waiting for $MIGRATIONS_FUNCTION to be ready"
+aws lambda wait function-updated --region "$REGION" --function-name "$MIGRATIONS_FUNCTION"
 
-echo "==> Invoking $PROCESSOR_FUNCTION once to apply the database schema"
+echo "==> Invoking $MIGRATIONS_FUNCTION once to apply the database schema"
 for attempt in 1 2 3; do
-  function_error="$(aws lambda invoke --region "$REGION" --function-name "$PROCESSOR_FUNCTION" \
-    --cli-binary-format raw-in-base64-out --cli-read-timeout 120 \
-    --payload '{"Records":[]}' \
+  # The read timeout exceeds the function's 120 s timeout, so a slow migration is reported by Lambda, not cut off here.
+  rm -f "$WORK/migrate.json"
+  function_error="$(aws lambda invoke --region "$REGION" --function-name "$MIGRATIONS_FUNCTION" \
+    --cli-binary-format raw-in-base64-out --cli-read-timeout 180 \
+    --payload '{}' \
     --query 'FunctionError' --output text "$WORK/migrate.json")" || function_error="invoke failed"
   touch "$WORK/migrate.json"
-  if [[ "$function_error" == "None" || -z "$function_error" ]] && grep -q '"batchItemFailures"' "$WORK/migrate.json"; then
+  if [[ "$function_error" == "None" || -z "$function_error" ]] && grep -q '"applied"' "$WORK/migrate.json"; then
     echo "    schema applied: $(cat "$WORK/migrate.json")"
     break
   fi
   echo "    attempt $attempt failed (FunctionError=$function_error): $(cat "$WORK/migrate.json")" >&2
-  [[ $attempt -eq 3 ]] && die "the Processor could not apply the schema; see log group /aws/lambda/$PROCESSOR_FUNCTION."
+  [[ $attempt -eq 3 ]] && die "the Migrations function could not apply the schema; see log group /aws/lambda/$MIGRATIONS_FUNCTION."
   sleep 20
 done
 

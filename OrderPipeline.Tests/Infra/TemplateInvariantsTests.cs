@@ -24,7 +24,12 @@ public sealed class TemplateInvariantsTests
         "ec2:UnassignPrivateIpAddresses",
     ];
 
-    private static readonly string[] AdapterPassThroughFunctions = ["ProcessorFunction", "NotifierFunction"];
+    // Functions invoked with non-HTTP events, which the adapter POSTs raw to /events: SQS batches, and the Migrations
+    // function's one invocation per deployment.
+    private static readonly string[] AdapterPassThroughFunctions = ["ProcessorFunction", "NotifierFunction", "MigrationsFunction"];
+
+    // Functions that consume an SQS queue (through an event source mapping, so their own poller is off).
+    private static readonly string[] QueueConsumerFunctions = ["ProcessorFunction", "NotifierFunction"];
 
     private readonly CloudFormationTemplate template = CloudFormationTemplate.Load();
 
@@ -245,6 +250,7 @@ public sealed class TemplateInvariantsTests
         ("ApiFunction", "ApiRole"),
         ("ProcessorFunction", "ProcessorRole"),
         ("NotifierFunction", "NotifierRole"),
+        ("MigrationsFunction", "MigrationsRole"),
     ];
 
     public static TheoryData<string, string> FunctionRoles => [.. FunctionRoleMap];
@@ -294,6 +300,12 @@ public sealed class TemplateInvariantsTests
                 "sqs:GetQueueAttributes -> GetAtt:OrderProcessedQueue.Arn",
                 $"secretsmanager:GetSecretValue -> {Secret}",
             ],
+        ["MigrationsRole"] =
+            [
+                "logs:CreateLogStream -> GetAtt:MigrationsLogGroup.Arn",
+                "logs:PutLogEvents -> GetAtt:MigrationsLogGroup.Arn",
+                $"secretsmanager:GetSecretValue -> {Secret}",
+            ],
         ["ProxyRole"] =
             [
                 $"secretsmanager:GetSecretValue -> {Secret}",
@@ -322,6 +334,20 @@ public sealed class TemplateInvariantsTests
 
         Assert.Equal(expectedGrants, actual);
         Assert.Null(Child(template.Properties(role), "ManagedPolicyArns"));
+    }
+
+    [Fact]
+    public void Migrations_role_reads_the_database_secret_and_touches_no_queue()
+    {
+        var statements = AllStatements().Where(s => s.Role == "MigrationsRole").Select(s => s.Statement).ToList();
+        Assert.NotEmpty(statements);
+
+        var actions = statements.SelectMany(s => Items(Child(s, "Action")).Select(Scalar)).ToList();
+        Assert.DoesNotContain(actions, a => a.StartsWith("sqs:", StringComparison.OrdinalIgnoreCase));
+
+        var readSecret = Assert.Single(statements, s => Items(Child(s, "Action")).Select(Scalar).Contains("secretsmanager:GetSecretValue"));
+        Assert.Equal([Secret], Items(Child(readSecret, "Resource")).Select(Describe));
+        Assert.Equal("Allow", Scalar(Child(readSecret, "Effect")));
     }
 
     [Fact]
@@ -436,12 +462,13 @@ public sealed class TemplateInvariantsTests
         { "ApiFunction", "OrderPipeline.Api", "api" },
         { "ProcessorFunction", "OrderPipeline.Processor", "processor" },
         { "NotifierFunction", "OrderPipeline.Notifier", "notifier" },
+        { "MigrationsFunction", "OrderPipeline.Migrations", "migrations" },
     };
 
     [Fact]
-    public void Template_has_exactly_the_three_functions()
+    public void Template_has_exactly_the_four_functions()
     {
-        Assert.Equal(["ApiFunction", "NotifierFunction", "ProcessorFunction"], template.OfType("AWS::Lambda::Function"));
+        Assert.Equal(["ApiFunction", "MigrationsFunction", "NotifierFunction", "ProcessorFunction"], template.OfType("AWS::Lambda::Function"));
     }
 
     [Theory]
@@ -467,16 +494,26 @@ public sealed class TemplateInvariantsTests
 
         if (AdapterPassThroughFunctions.Contains(function))
         {
-            // A 5xx from /events must fail the invocation, so Lambda retries the batch instead of deleting it.
+            // A 5xx from /events must fail the invocation: Lambda then retries an SQS batch instead of deleting it,
+            // and deploy.sh sees a failed migration as a FunctionError instead of a success.
             Assert.Equal("500-599", variables["AWS_LWA_ERROR_STATUS_CODES"]);
             Assert.Equal("/events", variables["AWS_LWA_PASS_THROUGH_PATH"]);
-            Assert.Equal("false", variables["Messaging__Consumer__Enabled"]);
         }
         else
         {
             Assert.False(variables.ContainsKey("AWS_LWA_PASS_THROUGH_PATH"));
             // The Api's 503 with Retry-After must reach the client as it is.
             Assert.False(variables.ContainsKey("AWS_LWA_ERROR_STATUS_CODES"));
+        }
+
+        if (QueueConsumerFunctions.Contains(function))
+        {
+            // Batches arrive on POST /events from the event source mapping; the app's own long-polling consumer is off.
+            Assert.Equal("false", variables["Messaging__Consumer__Enabled"]);
+        }
+        else
+        {
+            Assert.False(variables.ContainsKey("Messaging__Consumer__Enabled"));
         }
     }
 
@@ -487,7 +524,6 @@ public sealed class TemplateInvariantsTests
         _ = assembly;
         var variables = Variables(function);
 
-        Assert.Equal("Ref:AWS::Region", variables["AWS__Region"]);
         Assert.Equal(Secret, variables["Database__SecretArn"]);
         Assert.Equal(
             "Sub:Server=${DBProxy.Endpoint};Port=3306;Database=orders;User ID=${DBMasterUsername};SslMode=Required",
@@ -497,20 +533,69 @@ public sealed class TemplateInvariantsTests
         {
             "api" => new[] { "Queues__OrderCreated=Ref:OrderCreatedQueue" },
             "processor" => ["Queues__OrderCreated=Ref:OrderCreatedQueue", "Queues__OrderProcessed=Ref:OrderProcessedQueue"],
-            _ => ["Queues__OrderProcessed=Ref:OrderProcessedQueue"],
+            "notifier" => ["Queues__OrderProcessed=Ref:OrderProcessedQueue"],
+            "migrations" => [],
+            _ => throw new InvalidOperationException($"No expected queues for {serviceName}."),
         };
         Assert.Equal(
             expectedQueues,
             variables.Where(kv => kv.Key.StartsWith("Queues__", StringComparison.Ordinal)).Select(kv => $"{kv.Key}={kv.Value}").Order(StringComparer.Ordinal));
 
-        if (serviceName == "processor")
+        if (expectedQueues.Length > 0)
         {
-            Assert.Equal("true", variables["Database__ApplyMigrationsOnStartup"]);
+            Assert.Equal("Ref:AWS::Region", variables["AWS__Region"]);
         }
         else
         {
-            Assert.False(variables.ContainsKey("Database__ApplyMigrationsOnStartup"));
+            // The migration step touches no queue: no SQS settings at all (AWS__Region is the SQS client's region).
+            Assert.DoesNotContain(variables.Keys, key => key.StartsWith("AWS__", StringComparison.Ordinal) || key.StartsWith("Messaging__", StringComparison.Ordinal));
         }
+    }
+
+    [Fact]
+    public void No_function_applies_migrations_at_startup()
+    {
+        // The schema has one owner, the Migrations function; the services must not race it (or each other) at start.
+        var functions = template.OfType("AWS::Lambda::Function").ToList();
+        Assert.Equal(4, functions.Count);
+        Assert.All(functions, function => Assert.DoesNotContain(
+            Variables(function).Keys,
+            key => key.Contains("ApplyMigrations", StringComparison.OrdinalIgnoreCase)));
+        Assert.DoesNotContain(template.Walk(), n => n.Key == "Database__ApplyMigrationsOnStartup");
+    }
+
+    [Fact]
+    public void Migrations_function_is_a_one_shot_step_that_waits_for_the_proxy_target()
+    {
+        var resource = template.Resources["MigrationsFunction"];
+        var properties = template.Properties("MigrationsFunction");
+
+        // Created only once the proxy has its target, so the first invocation by deploy.sh can reach the database.
+        Assert.Equal(["DBProxyTargetGroup"], Items(Child(resource, "DependsOn")).Select(Scalar));
+
+        // Long enough for schema changes on a cold VPC function, within Lambda's 900 s limit.
+        Assert.InRange(template.IntegerValue(properties["Timeout"]), 60, 900);
+
+        // Nothing but deploy.sh invokes it: no event source mapping, no resource-based permission.
+        Assert.DoesNotContain(
+            template.OfType("AWS::Lambda::EventSourceMapping"),
+            id => RefTarget(template.Properties(id)["FunctionName"]) == "MigrationsFunction");
+        Assert.DoesNotContain(
+            template.OfType("AWS::Lambda::Permission"),
+            id => Describe(template.Properties(id)["FunctionName"]).Contains("MigrationsFunction", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [MemberData(nameof(Functions))]
+    public void Function_code_is_its_own_zip_in_the_artifacts_bucket(string function, string assembly, string serviceName)
+    {
+        _ = (assembly, serviceName);
+        var code = template.Properties(function)["Code"];
+        var keyParameter = function.Replace("Function", "CodeKey", StringComparison.Ordinal);
+
+        Assert.Equal("Ref:CodeBucket", Describe(Child(code, "S3Bucket")));
+        Assert.Equal($"Ref:{keyParameter}", Describe(Child(code, "S3Key")));
+        Assert.Equal("String", Scalar(Child(template.Parameter(keyParameter), "Type")));
     }
 
     [Theory]
@@ -545,7 +630,7 @@ public sealed class TemplateInvariantsTests
     public void Every_log_group_has_a_retention()
     {
         var logGroups = template.OfType("AWS::Logs::LogGroup").ToList();
-        Assert.Equal(3, logGroups.Count);
+        Assert.Equal(4, logGroups.Count);
         Assert.All(logGroups, lg => Assert.NotNull(Child(template.Properties(lg), "RetentionInDays")));
     }
 
@@ -582,10 +667,13 @@ public sealed class TemplateInvariantsTests
         var outputs = (YamlMappingNode)Template.Root["Outputs"];
         var names = outputs.Children.Keys.Select(k => ((YamlScalarNode)k).Value).ToHashSet(StringComparer.Ordinal);
 
-        foreach (var name in new[] { "ApiUrl", "OrderCreatedQueueUrl", "OrderProcessedQueueUrl", "DbEndpoint", "DbProxyEndpoint", "ProcessorFunctionName" })
+        foreach (var name in new[] { "ApiUrl", "OrderCreatedQueueUrl", "OrderProcessedQueueUrl", "DbEndpoint", "DbProxyEndpoint", "ProcessorFunctionName", "MigrationsFunctionName" })
         {
             Assert.Contains(name, names);
         }
+
+        // deploy.sh invokes the function this output names to apply the schema.
+        Assert.Equal("Ref:MigrationsFunction", Describe(At(outputs, "MigrationsFunctionName", "Value")));
     }
 
     private CloudFormationTemplate Template => template;
