@@ -1,18 +1,31 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using System.Net.Sockets;
 using System.Text;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
 using Dapper;
+using Microsoft.Extensions.DependencyInjection;
 using MySqlConnector;
-using OrderPipeline.AppHost.Hosting;
-using OrderPipeline.AppHost.Resources;
+using OrderPipeline.Benchmarks;
 
 // Usage: dotnet run -c Release --project bench/OrderPipeline.Benchmarks -- [orders=2000] [concurrency=16] [--compare-dashboard] [Setting__Name=value ...]
+//        dotnet run -c Release --project bench/OrderPipeline.Benchmarks -- --startup-costs [runs=3]
 // Settings after the numbers go to every service as environment variables, to compare a tuning against the defaults.
-// Starts the whole system (real MariaDB, SQS emulator, the three services) on free ports in a throw-away
-// directory, then runs two scenarios and prints what it measured. Compare figures within one run only:
-// these machines vary up to 2x between runs.
+// Starts the whole system (real MariaDB, SQS emulator, the three services) from the AppHost's app model on free
+// ports in a throw-away directory, then runs two scenarios and prints what it measured. Compare figures within one
+// run only: these machines vary up to 2x between runs.
 var numbers = args.Where(a => !a.Contains('=', StringComparison.Ordinal) && !a.StartsWith("--", StringComparison.Ordinal)).ToArray();
+
+if (args.Contains("--startup-costs"))
+{
+    // What a developer's `dotnet run` of the AppHost costs: cold start, memory at idle, shutdown.
+    var runs = numbers.Length > 0 ? int.Parse(numbers[0], CultureInfo.InvariantCulture) : 3;
+    return await StartupCosts.RunAsync(StartupCosts.FindRepositoryRoot(), runs);
+}
+
 var orders = numbers.Length > 0 ? int.Parse(numbers[0], CultureInfo.InvariantCulture) : 2000;
 var concurrency = numbers.Length > 1 ? int.Parse(numbers[1], CultureInfo.InvariantCulture) : 16;
 var settings = args.Where(a => a.Contains('=', StringComparison.Ordinal)).Select(a => a.Split('=', 2)).ToDictionary(a => a[0], a => a[1]);
@@ -29,21 +42,45 @@ foreach (var (label, dashboard) in systems)
 {
     await RunSystemAsync(label, dashboard, hotScenario: !compareDashboard);
 }
+return 0;
 
 async Task RunSystemAsync(string label, bool dashboard, bool hotScenario)
 {
-    var options = new AppHostOptions
+    // Short: the MariaDB socket lives under it and a Unix socket path allows ~100 characters.
+    var dataDirectory = Path.Combine(Path.GetTempPath(), $"op-bench-{Guid.NewGuid():N}"[..18]);
+    using var startTimeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+    string[] dashboardArgs = dashboard
+        // The launch profile's fixed dashboard ports would collide with a developer's AppHost running beside.
+        ? [$"--ASPNETCORE_URLS=http://127.0.0.1:{FreePort()}", $"--ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL=http://127.0.0.1:{FreePort()}",
+           $"--ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL=http://127.0.0.1:{FreePort()}", "--ASPIRE_ALLOW_UNSECURED_TRANSPORT=true"]
+        : [];
+    var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.OrderPipeline_AppHost>(
+        [$"--AppHost:DataDirectory={dataDirectory}", .. dashboardArgs],
+        (options, _) => options.DisableDashboard = !dashboard,
+        startTimeout.Token);
+    foreach (var project in builder.Resources.OfType<ProjectResource>().Where(p => p.Name != "migrations").ToList())
     {
-        RepositoryRoot = AppHostOptions.FindRepositoryRoot(),
-        DataDirectory = Path.Combine(Path.GetTempPath(), $"op-bench-{Guid.NewGuid():N}"[..18]),
-        UseFreePorts = true,
-        Quiet = true,
-        EnableDashboard = dashboard,
-        ServiceEnvironment = settings,
-    };
-    await using var system = await DistributedApplicationTesting.StartAsync(typeof(SqsResource).Assembly, options);
-    using var api = system.CreateHttpClient("api");
-    var connectionString = system.GetConnectionString("orders");
+        var service = builder.CreateResourceBuilder(project);
+        foreach (var (name, value) in settings)
+        {
+            service.WithEnvironment(name, value);
+        }
+    }
+
+    await using var app = await builder.BuildAsync(startTimeout.Token);
+    // Watched from before the start so that no line of the processor's console is missed.
+    using var stopWatching = new CancellationTokenSource();
+    var processor = app.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == "processor");
+    var processorConsole = CountProcessorLinesAsync(app.Services.GetRequiredService<ResourceLoggerService>(), processor, stopWatching.Token);
+
+    await app.StartAsync(startTimeout.Token);
+    await app.ResourceNotifications.WaitForResourceAsync("migrations", KnownResourceStates.Finished, startTimeout.Token);
+    foreach (var name in new[] { "api", "processor", "notifier" })
+    {
+        await app.ResourceNotifications.WaitForResourceHealthyAsync(name, startTimeout.Token);
+    }
+    using var api = app.CreateHttpClient("api", "http");
+    var connectionString = await app.GetConnectionStringAsync("orders") ?? throw new InvalidOperationException("No connection string for orders.");
     var prefix = label.Length > 0 ? label + ": " : "";
 
     await RunAsync(api, connectionString, prefix + "spread (20 products)", products: 20, stock: 1_000_000);
@@ -52,18 +89,42 @@ async Task RunSystemAsync(string label, bool dashboard, bool hotScenario)
         await RunAsync(api, connectionString, prefix + "hot (2 products, 25% in stock)", products: 2, stock: orders / 8);
     }
 
-    var processorLog = system.App.GetResource("processor").Log.Snapshot();
-    Console.WriteLine($"{"",-40} processor: {processorLog.Count(l => l.Text.Contains("transient MySQL error", StringComparison.Ordinal))} transaction retries, " +
-        $"{processorLog.Count(l => l.Text.Contains("will be redelivered", StringComparison.Ordinal))} messages left for redelivery");
-    await system.DisposeAsync();
+    // The last lines reach the logger service a moment after they are written.
+    await Task.Delay(TimeSpan.FromSeconds(1));
+    await stopWatching.CancelAsync();
+    var (retries, redeliveries) = await processorConsole;
+    Console.WriteLine($"{"",-40} processor: {retries} transaction retries, {redeliveries} messages left for redelivery");
+    await app.StopAsync();
+    await app.DisposeAsync();
     try
     {
-        Directory.Delete(options.DataDirectory, recursive: true);
+        Directory.Delete(dataDirectory, recursive: true);
     }
     catch (IOException)
     {
         // A leftover temp folder is harmless.
     }
+}
+
+static async Task<(int Retries, int Redeliveries)> CountProcessorLinesAsync(ResourceLoggerService loggers, IResource processor, CancellationToken stop)
+{
+    int retries = 0, redeliveries = 0;
+    try
+    {
+        await foreach (var batch in loggers.WatchAsync(processor).WithCancellation(stop))
+        {
+            foreach (var line in batch)
+            {
+                retries += line.Content.Contains("transient MySQL error", StringComparison.Ordinal) ? 1 : 0;
+                redeliveries += line.Content.Contains("will be redelivered", StringComparison.Ordinal) ? 1 : 0;
+            }
+        }
+    }
+    catch (OperationCanceledException) when (stop.IsCancellationRequested)
+    {
+        // The run is over.
+    }
+    return (retries, redeliveries);
 }
 
 async Task RunAsync(HttpClient api, string connectionString, string name, int products, int stock)
@@ -119,3 +180,10 @@ async Task RunAsync(HttpClient api, string connectionString, string name, int pr
 
 static double Percentile(double[] sorted, double p) =>
     sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p / 100 * sorted.Length) - 1)];
+
+static int FreePort()
+{
+    using var listener = new TcpListener(IPAddress.Loopback, 0);
+    listener.Start();
+    return ((IPEndPoint)listener.LocalEndpoint).Port;
+}
