@@ -27,7 +27,8 @@ internal static class DatabaseReset
         }
         logger.LogWarning("Database {Database} dropped and created empty; running {Migrations}", database.DatabaseName, migrations.Name);
 
-        var startedAfter = DateTime.UtcNow;
+        // DCP's timestamps are coarser than the clock, so the new run is told from the last by its start time changing.
+        var lastRun = (await notifications.WaitForResourceAsync(migrations.Name, _ => true, cancellationToken).ConfigureAwait(false)).Snapshot.StartTimeStamp;
         var started = await services.GetRequiredService<ResourceCommandService>()
             .ExecuteCommandAsync(migrations, KnownResourceCommands.StartCommand, cancellationToken).ConfigureAwait(false);
         if (!started.Success)
@@ -38,7 +39,7 @@ internal static class DatabaseReset
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(MigrationTimeout);
         var finished = await notifications.WaitForResourceAsync(migrations.Name,
-            e => e.Snapshot.StartTimeStamp >= startedAfter && e.Snapshot.ExitCode is not null, timeout.Token).ConfigureAwait(false);
+            e => e.Snapshot.StartTimeStamp != lastRun && KnownResourceStates.TerminalStates.Contains(e.Snapshot.State?.Text), timeout.Token).ConfigureAwait(false);
         return finished.Snapshot.ExitCode == 0
             ? CommandResults.Success()
             : CommandResults.Failure($"{migrations.Name} exited with code {finished.Snapshot.ExitCode}: see its console.");

@@ -8,6 +8,7 @@ using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using MySqlConnector;
 using OrderPipeline.Benchmarks;
 
@@ -58,6 +59,8 @@ async Task RunSystemAsync(string label, bool dashboard, bool hotScenario)
         [$"--AppHost:DataDirectory={dataDirectory}", .. dashboardArgs],
         (options, _) => options.DisableDashboard = !dashboard,
         startTimeout.Token);
+    // The testing builder forwards every resource's console to the AppHost's logger; the figures are the output here.
+    builder.Services.AddLogging(logging => logging.ClearProviders());
     foreach (var project in builder.Resources.OfType<ProjectResource>().Where(p => p.Name != "migrations").ToList())
     {
         var service = builder.CreateResourceBuilder(project);
@@ -68,12 +71,12 @@ async Task RunSystemAsync(string label, bool dashboard, bool hotScenario)
     }
 
     await using var app = await builder.BuildAsync(startTimeout.Token);
-    // Watched from before the start so that no line of the processor's console is missed.
+    await app.StartAsync(startTimeout.Token);
+    // Only once started: the logger service finds a project's console by the instance name DCP gives it at start.
+    // The first watcher gets the console from its beginning.
     using var stopWatching = new CancellationTokenSource();
     var processor = app.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == "processor");
     var processorConsole = CountProcessorLinesAsync(app.Services.GetRequiredService<ResourceLoggerService>(), processor, stopWatching.Token);
-
-    await app.StartAsync(startTimeout.Token);
     await app.ResourceNotifications.WaitForResourceAsync("migrations", KnownResourceStates.Finished, startTimeout.Token);
     foreach (var name in new[] { "api", "processor", "notifier" })
     {

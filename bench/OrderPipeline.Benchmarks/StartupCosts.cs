@@ -90,7 +90,7 @@ internal static class StartupCosts
         var result = new RunResult { LogPath = logPath };
         await using var log = new StreamWriter(logPath) { AutoFlush = true };
         var clock = Stopwatch.StartNew();
-        var loginSeen = new TaskCompletionSource<TimeSpan>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var loginSeen = new TaskCompletionSource<double>(TaskCreationOptions.RunContinuationsAsynchronously);
         void OnLine(string? line, string stream)
         {
             if (line is null)
@@ -103,7 +103,7 @@ internal static class StartupCosts
             }
             if (line.Contains("/login?t=", StringComparison.Ordinal))
             {
-                loginSeen.TrySetResult(clock.Elapsed);
+                loginSeen.TrySetResult(clock.Elapsed.TotalSeconds);
             }
         }
 
