@@ -3,6 +3,7 @@ using OrderPipeline.Messaging.Events;
 
 namespace OrderPipeline.Tests.Unit;
 
+[Trait("Category", "Unit")]
 public sealed class EventJsonContextTests
 {
     private static readonly DateTime Accepted = new(2025, 3, 14, 15, 9, 26, 535, DateTimeKind.Utc);

@@ -9,6 +9,7 @@ using OrderPipeline.Messaging.Telemetry;
 
 namespace OrderPipeline.Tests.Unit;
 
+[Trait("Category", "Unit")]
 public sealed class MessageBatchProcessorTests : IDisposable
 {
     private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();

@@ -4,6 +4,7 @@ using OrderPipeline.Messaging.Telemetry;
 
 namespace OrderPipeline.Tests.Unit;
 
+[Trait("Category", "Unit")]
 public sealed class MessagingTelemetryTests
 {
     private const string TraceId = "0af7651916cd43dd8448eb211c80319c";

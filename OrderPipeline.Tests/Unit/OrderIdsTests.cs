@@ -2,6 +2,7 @@ using OrderPipeline.Api.Orders;
 
 namespace OrderPipeline.Tests.Unit;
 
+[Trait("Category", "Unit")]
 public sealed class OrderIdsTests
 {
     private sealed class FixedClock(DateTimeOffset now) : TimeProvider

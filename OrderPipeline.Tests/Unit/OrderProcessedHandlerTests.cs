@@ -4,6 +4,7 @@ using OrderPipeline.Notifier.Notifications;
 
 namespace OrderPipeline.Tests.Unit;
 
+[Trait("Category", "Unit")]
 public sealed class OrderProcessedHandlerTests
 {
     private const string OrderId = "01959533-fa87-7c3e-9b1a-2d4c6e8f0a12";

@@ -3,6 +3,7 @@ using OrderPipeline.Processor.Orders;
 
 namespace OrderPipeline.Tests.Unit;
 
+[Trait("Category", "Unit")]
 public sealed class OrderTransactionTests
 {
     [Theory]

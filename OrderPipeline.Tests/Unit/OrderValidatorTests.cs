@@ -4,6 +4,7 @@ using OrderPipeline.Messaging.Events;
 
 namespace OrderPipeline.Tests.Unit;
 
+[Trait("Category", "Unit")]
 public sealed class OrderValidatorTests
 {
     private static (PlaceOrderRequest? Request, Dictionary<string, string[]> Errors) Validate(string json) =>

@@ -8,6 +8,7 @@ using OrderPipeline.Processor.Outbox;
 namespace OrderPipeline.Tests.Unit;
 
 /// <summary>The sending half of the outbox publisher (TrySendAsync); marking rows needs MySQL and is left to the integration tests.</summary>
+[Trait("Category", "Unit")]
 public sealed class OutboxPublisherTests : IDisposable
 {
     private sealed class FakePublisher : IEventPublisher

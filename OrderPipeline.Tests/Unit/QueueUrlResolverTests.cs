@@ -5,6 +5,7 @@ using OrderPipeline.Messaging.Sqs;
 
 namespace OrderPipeline.Tests.Unit;
 
+[Trait("Category", "Unit")]
 public sealed class QueueUrlResolverTests
 {
     /// <summary>An SQS client that answers GetQueueUrl from memory and counts the calls; it never reaches the network.</summary>

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Hosting;
 
 namespace OrderPipeline.Tests.Unit;
 
+[Trait("Category", "Unit")]
 public sealed class SecretsManagerSecretReaderTests
 {
     /// <summary>Answers every request with a fixed response and keeps what was sent; the reader calls HttpClient.Send, so Send is overridden.</summary>

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Hosting;
 
 namespace OrderPipeline.Tests.Unit;
 
+[Trait("Category", "Unit")]
 public sealed class SigV4SignerTests
 {
     private static readonly SigV4Signer.Credentials Example = new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", null);

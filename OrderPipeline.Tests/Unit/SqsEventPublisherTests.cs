@@ -13,6 +13,7 @@ using OrderPipeline.Messaging.Telemetry;
 
 namespace OrderPipeline.Tests.Unit;
 
+[Trait("Category", "Unit")]
 public sealed class SqsEventPublisherTests : IDisposable
 {
     private const string QueueUrl = "https://sqs.us-east-1.amazonaws.com/123456789012/order-created";

@@ -14,6 +14,7 @@ using OrderPipeline.Messaging.Telemetry;
 namespace OrderPipeline.Tests.Unit;
 
 /// <summary>POST /events as AWS Lambda (through the Lambda Web Adapter) calls it, on an in-memory server.</summary>
+[Trait("Category", "Unit")]
 public sealed class SqsEventsEndpointTests
 {
     private const string TraceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";

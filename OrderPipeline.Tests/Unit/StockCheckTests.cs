@@ -3,6 +3,7 @@ using OrderPipeline.Processor.Orders;
 
 namespace OrderPipeline.Tests.Unit;
 
+[Trait("Category", "Unit")]
 public sealed class StockCheckTests
 {
     private static Dictionary<string, int> Stock(params (string Product, int Quantity)[] rows) =>
