@@ -183,6 +183,10 @@ internal static class StartupCosts
             {
                 alive.Remove(pid);
                 gone[pid] = (info, clock.Elapsed.TotalSeconds);
+                lock (log)
+                {
+                    log.WriteLine($"{runClock.Elapsed.TotalSeconds,8:0.000} --- {clock.Elapsed.TotalSeconds:0.0} s after SIGINT: {info.Group} ({pid}) gone");
+                }
             }
         }
         result.StopLeftovers = [.. alive.Values.Select(p => $"{p.Group} ({p.Pid})")];
@@ -281,8 +285,8 @@ internal static class StartupCosts
     }
 
     /// <summary>
-    /// The launched process and everything below it, plus whatever stayed in its session after its parent went
-    /// (DCP's processes are re-parented when the process that started them exits first).
+    /// The launched process and everything below it. DCP's API server detaches (own session, parent init) and
+    /// names the AppHost in <c>--monitor PID</c>: it counts, with everything below it.
     /// </summary>
     private static List<ProcInfo> ProcessTree(int root)
     {
@@ -296,7 +300,8 @@ internal static class StartupCosts
         do
         {
             added = false;
-            foreach (var p in all.Where(p => !members.Contains(p.Pid) && (members.Contains(p.ParentPid) || p.Session == root)))
+            foreach (var p in all.Where(p => !members.Contains(p.Pid)
+                && (members.Contains(p.ParentPid) || p.Session == root || (p.MonitorPid is { } watched && members.Contains(watched)))))
             {
                 added |= members.Add(p.Pid);
             }
@@ -377,7 +382,7 @@ internal static class StartupCosts
 
     private sealed record GroupMemory(string Group, int Count, double RssMb, double StartedAfter);
 
-    private sealed record ProcInfo(int Pid, int ParentPid, int Session, char State, long StartTicks, long RssKb, string Group)
+    private sealed record ProcInfo(int Pid, int ParentPid, int Session, char State, long StartTicks, long RssKb, string Group, int? MonitorPid)
     {
         public static ProcInfo? Read(int pid)
         {
@@ -394,7 +399,8 @@ internal static class StartupCosts
                     fields[0][0],
                     long.Parse(fields[19], CultureInfo.InvariantCulture),
                     rss is null ? 0 : long.Parse(rss.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture),
-                    GroupOf(arguments));
+                    GroupOf(arguments),
+                    MonitoredProcess(arguments));
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
             {
@@ -404,6 +410,14 @@ internal static class StartupCosts
 
         /// <summary>Alive and the same process (a pid can be reused once its process is gone).</summary>
         public bool IsAlive() => Read(Pid) is { State: not 'Z' } now && now.StartTicks == StartTicks;
+
+        private static int? MonitoredProcess(string[] arguments)
+        {
+            var at = Array.IndexOf(arguments, "--monitor");
+            return at >= 0 && at + 1 < arguments.Length && int.TryParse(arguments[at + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
+                ? pid
+                : null;
+        }
 
         private static string GroupOf(string[] arguments)
         {
