@@ -14,6 +14,11 @@ var orders = mysql.AddDatabase("orders");
 
 var sqs = builder.AddSqsEmulator("sqs", port: settings.GetValue<int?>("SqsPort"))
     .WithAutoRestart();
+if (settings.GetValue<bool>("SqsPersistence"))
+{
+    // Messages then survive the emulator's restarts, at a price in speed measured in the README.
+    sqs.WithDataDirectory(Path.Combine(dataDirectory, "sqs"));
+}
 var orderCreatedDlq = sqs.AddQueue("order-created-dlq");
 var orderCreated = sqs.AddQueue("order-created").WithDeadLetterQueue(orderCreatedDlq, maxReceiveCount: 3);
 var orderProcessedDlq = sqs.AddQueue("order-processed-dlq");

@@ -1,10 +1,35 @@
 // Runs the fauxqs SQS emulator on loopback only, without request logging.
-// fauxqs' own CLI binds every interface and logs each request; buildApp lets us choose both.
-// Usage: node server.mjs [port]   (port 0 or none picks a free one; the chosen address is printed)
+// fauxqs' own CLI and startFauxqs bind every interface and the CLI logs each request; buildApp lets us choose both.
+// Usage: node server.mjs [port] [--data-dir DIR]
+//   port 0 or none picks a free one (the chosen address is printed);
+//   --data-dir keeps queues and messages in SQLite in DIR, so they survive a restart (much slower: see README).
 import { buildApp } from "fauxqs";
 
-const port = Number.parseInt(process.argv[2] ?? process.env.SQS_EMULATOR_PORT ?? "0", 10);
-const app = buildApp({ logger: false, host: "localhost", defaultRegion: process.env.AWS_REGION ?? "us-east-1" });
+const args = process.argv.slice(2);
+const dataDirIndex = args.indexOf("--data-dir");
+const dataDir = dataDirIndex >= 0 ? args[dataDirIndex + 1] : undefined;
+const port = Number.parseInt(args.find((a, i) => /^\d+$/.test(a) && i !== dataDirIndex + 1) ?? process.env.SQS_EMULATOR_PORT ?? "0", 10);
+const region = process.env.AWS_REGION ?? "us-east-1";
+
+const app = buildApp({ logger: false, host: "localhost", defaultRegion: region, stores: dataDir ? await persistentStores(dataDir) : undefined });
+
+// fauxqs persists only through startFauxqs, which listens on every interface. Its store and persistence classes are
+// not exported, so they are loaded from the installed package's files (the version is pinned in package-lock.json)
+// and wired the way startFauxqs wires them: load what was saved, then save every change.
+async function persistentStores(directory) {
+  const dist = new URL("./node_modules/fauxqs/dist/", import.meta.url);
+  const { PersistenceManager } = await import(new URL("persistence.js", dist).href);
+  const { SqsStore } = await import(new URL("sqs/sqsStore.js", dist).href);
+  const { SnsStore } = await import(new URL("sns/snsStore.js", dist).href);
+  const { S3Store } = await import(new URL("s3/s3Store.js", dist).href);
+  const stores = { sqsStore: new SqsStore(), snsStore: new SnsStore(), s3Store: new S3Store() };
+  const persistence = new PersistenceManager(directory);
+  persistence.load(stores.sqsStore, stores.snsStore, stores.s3Store);
+  for (const store of Object.values(stores)) store.persistence = persistence;
+  for (const queue of stores.sqsStore.allQueues()) queue.persistence = persistence;
+  process.on("exit", () => persistence.close());
+  return stores;
+}
 
 // One summary per queue for the AppHost's dashboard: counts and the oldest message's send time, computed here so
 // that the messages themselves never cross the wire. Built on fauxqs' own inspection, which changes nothing.
