@@ -31,7 +31,7 @@ var migrations = builder.AddProject<Projects.OrderPipeline_Migrations>("migratio
     .WaitFor(orders);
 orders.WithResetCommand(migrations);
 
-var api = builder.AddProject<Projects.OrderPipeline_Api>("api")
+builder.AddProject<Projects.OrderPipeline_Api>("api")
     .WithBuiltProgram()
     .WithHttpEndpoint(port: settings.GetValue<int?>("ApiPort"), name: "http")
     .WithHttpHealthCheck("/health")
@@ -48,7 +48,6 @@ builder.AddProject<Projects.OrderPipeline_Processor>("processor")
     .WithReference(orders)
     .WithReference(orderCreated)
     .WithReference(orderProcessed)
-    .WithReference(api)
     .WaitForCompletion(migrations)
     .WaitFor(orderCreated)
     .WaitFor(orderProcessed)
