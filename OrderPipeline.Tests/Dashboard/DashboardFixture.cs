@@ -1,0 +1,141 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using Amazon.SQS;
+using Aspire.Hosting;
+using Aspire.Hosting.Testing;
+using Microsoft.Playwright;
+using OrderPipeline.Tests.Support;
+
+namespace OrderPipeline.Tests.Dashboard;
+
+/// <summary>
+/// The whole system with the real Aspire dashboard, served over plain HTTP on loopback as in the AppHost's launch
+/// profile, and a headless Chromium (Debian's, since Playwright's own browser download does not work here).
+/// </summary>
+public sealed class DashboardFixture : IAsyncLifetime
+{
+    /// <summary>Under load the first paint of a Blazor page and the first telemetry export each take seconds.</summary>
+    public static readonly TimeSpan UiTimeout = TimeSpan.FromSeconds(60);
+
+    private static readonly string[] ChromiumFlags =
+    [
+        "--no-sandbox", // root in the container
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        // Without these Chromium keeps dialling outside hosts and floods the log with refused connections.
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ];
+
+    private TestAppHost? _host;
+    private IPlaywright? _playwright;
+
+    /// <summary>Known to the test, unlike the one Aspire would generate: the login link is built from it.</summary>
+    public string BrowserToken { get; } = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+
+    public Uri DashboardUrl { get; private set; } = null!;
+
+    public DistributedApplication App => _host!.App;
+
+    public HttpClient Api { get; private set; } = null!;
+
+    public PipelineDatabase Database { get; private set; } = null!;
+
+    public IAmazonSQS SqsClient { get; private set; } = null!;
+
+    public IBrowser Browser { get; private set; } = null!;
+
+    public static bool SaveScreenshots => Environment.GetEnvironmentVariable("ORDERPIPELINE_SCREENSHOTS") == "1";
+
+    public async ValueTask InitializeAsync()
+    {
+        _host = await TestAppHost.StartAsync(withServices: true, args:
+        [
+            // Plain HTTP on loopback, as in the launch profile. Command-line values win over the profile's fixed
+            // ports: DCP moves the dashboard's two listeners to random ports in tests anyway, but the resource
+            // service is the AppHost's own and would otherwise take 18891, which a developer's run may hold.
+            $"--ASPNETCORE_URLS=http://127.0.0.1:{FreePort()}",
+            $"--ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL=http://127.0.0.1:{FreePort()}",
+            // Empty, or Aspire.Hosting.Testing adds an OTLP/gRPC listener on the fixed localhost:4317.
+            "--ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL=",
+            $"--ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL=http://127.0.0.1:{FreePort()}",
+            "--ASPIRE_ALLOW_UNSECURED_TRANSPORT=true",
+            $"--ASPIRE_DASHBOARD_FRONTEND_BROWSERTOKEN={BrowserToken}",
+        ], options: o => o.DisableDashboard = false);
+
+        Api = App.CreateHttpClient("api", "http");
+        Database = new PipelineDatabase(await _host.ConnectionStringAsync("orders"));
+        SqsClient = _host.CreateSqsClient();
+
+        // Aspire.Hosting.Testing has DCP put every endpoint on a random port (DcpPublisher:RandomizePorts), the
+        // dashboard's among them, so ask where it ended up; this also waits for the dashboard to be healthy.
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(UiTimeout);
+        var loginLink = await App.GetDashboardUrlAsync(timeout.Token);
+        Assert.Equal($"?t={BrowserToken}", loginLink.Query);
+        DashboardUrl = new Uri(loginLink.GetLeftPart(UriPartial.Authority));
+
+        _playwright = await Playwright.CreateAsync();
+        // Playwright gives each launch a fresh, empty profile directory of its own.
+        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = "/usr/bin/chromium",
+            Headless = true,
+            Args = ChromiumFlags,
+        });
+    }
+
+    /// <summary>A new browser tab, logged in the way the AppHost's printed link logs a person in.</summary>
+    public async Task<IPage> LoggedInPageAsync(ColorScheme colorScheme = ColorScheme.Light)
+    {
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = DashboardUrl.ToString(),
+            ViewportSize = new ViewportSize { Width = 1600, Height = 1000 },
+            ColorScheme = colorScheme,
+        });
+        context.SetDefaultTimeout((float)UiTimeout.TotalMilliseconds);
+        context.SetDefaultNavigationTimeout((float)UiTimeout.TotalMilliseconds);
+        var page = await context.NewPageAsync();
+        await page.GotoAsync($"/login?t={BrowserToken}");
+        // A good token redirects away from /login; a bad one leaves the login form on screen.
+        await page.WaitForURLAsync(url => !new Uri(url).AbsolutePath.StartsWith("/login", StringComparison.Ordinal));
+        return page;
+    }
+
+    public static async Task ScreenshotAsync(IPage page, string fileName)
+    {
+        if (!SaveScreenshots)
+        {
+            return;
+        }
+        var directory = Path.Combine(RepositoryRoot.Path, "docs", "screenshots");
+        Directory.CreateDirectory(directory);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(directory, fileName) });
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Browser is not null)
+        {
+            await Browser.DisposeAsync();
+        }
+        _playwright?.Dispose();
+        Api?.Dispose();
+        SqsClient?.Dispose();
+        if (_host is not null)
+        {
+            await _host.DisposeAsync();
+        }
+    }
+}
