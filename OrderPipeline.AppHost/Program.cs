@@ -24,15 +24,18 @@ var orderCreated = sqs.AddQueue("order-created").WithDeadLetterQueue(orderCreate
 var orderProcessedDlq = sqs.AddQueue("order-processed-dlq");
 var orderProcessed = sqs.AddQueue("order-processed").WithDeadLetterQueue(orderProcessedDlq, maxReceiveCount: 3);
 
+// The services speak plain HTTP on loopback (TLS ends at API Gateway in AWS), so they need no development certificate.
 // Schema and sample data, applied once per start before any service runs; the same step a deployment to AWS runs.
 var migrations = builder.AddProject<Projects.OrderPipeline_Migrations>("migrations")
     .WithBuiltProgram()
+    .WithoutHttpsCertificate()
     .WithReference(orders)
     .WaitFor(orders);
 orders.WithResetCommand(migrations);
 
 builder.AddProject<Projects.OrderPipeline_Api>("api")
     .WithBuiltProgram()
+    .WithoutHttpsCertificate()
     .WithHttpEndpoint(port: settings.GetValue<int?>("ApiPort"), name: "http")
     .WithHttpHealthCheck("/health")
     .WithReference(orders)
@@ -43,6 +46,7 @@ builder.AddProject<Projects.OrderPipeline_Api>("api")
 
 builder.AddProject<Projects.OrderPipeline_Processor>("processor")
     .WithBuiltProgram()
+    .WithoutHttpsCertificate()
     .WithHttpEndpoint(name: "http")
     .WithHttpHealthCheck("/health")
     .WithReference(orders)
@@ -55,6 +59,7 @@ builder.AddProject<Projects.OrderPipeline_Processor>("processor")
 
 builder.AddProject<Projects.OrderPipeline_Notifier>("notifier")
     .WithBuiltProgram()
+    .WithoutHttpsCertificate()
     .WithHttpEndpoint(name: "http")
     .WithHttpHealthCheck("/health")
     .WithReference(orders)

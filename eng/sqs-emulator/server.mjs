@@ -8,7 +8,8 @@ import { buildApp } from "fauxqs";
 const args = process.argv.slice(2);
 const dataDirIndex = args.indexOf("--data-dir");
 const dataDir = dataDirIndex >= 0 ? args[dataDirIndex + 1] : undefined;
-const port = Number.parseInt(args.find((a, i) => /^\d+$/.test(a) && i !== dataDirIndex + 1) ?? process.env.SQS_EMULATOR_PORT ?? "0", 10);
+const positional = args.filter((_, i) => dataDirIndex < 0 || (i !== dataDirIndex && i !== dataDirIndex + 1));
+const port = Number.parseInt(positional[0] ?? process.env.SQS_EMULATOR_PORT ?? "0", 10);
 const region = process.env.AWS_REGION ?? "us-east-1";
 
 const app = buildApp({ logger: false, host: "localhost", defaultRegion: region, stores: dataDir ? await persistentStores(dataDir) : undefined });
