@@ -1,4 +1,8 @@
+using System.Globalization;
+using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
+using Microsoft.Net.Http.Headers;
 using OrderPipeline.Messaging.Events;
 
 namespace OrderPipeline.Api.Orders;
@@ -15,14 +19,31 @@ public static class OrderValidator
     public static (PlaceOrderRequest? Request, Dictionary<string, string[]> Errors) Validate(ReadOnlyMemory<byte> body)
     {
         var errors = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        // The JSON parser checks structure, not text: invalid UTF-8 inside a string, or an escaped unpaired
+        // surrogate ("\udc00"), only fails later, when the string is read, as an exception that is not a
+        // JsonException. Check the text first, so every malformed body is a 400 on "body".
+        if (!Utf8.IsValid(body.Span))
+        {
+            return (null, new() { ["body"] = ["is not valid UTF-8 (JSON must be sent as UTF-8)"] });
+        }
         JsonDocument document;
         try
         {
+            // Before the document: its duplicate-property check already reads the property names.
+            if (FirstUndecodableString(body.Span) is { } position)
+            {
+                return (null, new() { ["body"] = [$"has a string or property name with an escaped unpaired surrogate (\\uD800-\\uDFFF without its pair) at byte {position}"] });
+            }
             document = JsonDocument.Parse(body, DocumentOptions);
         }
         catch (JsonException ex)
         {
             return (null, new() { ["body"] = [$"is not valid JSON ({ex.Message})"] });
+        }
+        catch (InvalidOperationException ex)
+        {
+            // Text the checks above let through but the parser cannot decode: still the client's body, never a 500.
+            return (null, new() { ["body"] = [$"has text that cannot be decoded ({ex.Message})"] });
         }
 
         using (document)
@@ -32,6 +53,22 @@ public static class OrderValidator
                 ? (request, [])
                 : (null, errors.ToDictionary(e => e.Key, e => e.Value.ToArray(), StringComparer.Ordinal));
         }
+    }
+
+    /// <summary>
+    /// JSON is UTF-8 (RFC 8259): a body declared in any other charset is refused rather than misread. Returns why, or
+    /// null when the Content-Type names no charset or UTF-8.
+    /// </summary>
+    public static string? CheckCharset(string? contentType)
+    {
+        if (!MediaTypeHeaderValue.TryParse(contentType, out var mediaType) || !mediaType.Charset.HasValue)
+        {
+            return null;
+        }
+        var charset = HeaderUtilities.RemoveQuotes(mediaType.Charset).ToString();
+        return charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) || charset.Equals("utf8", StringComparison.OrdinalIgnoreCase)
+            ? null
+            : $"The order must be UTF-8 JSON; the body was declared as charset={charset}. Send Content-Type: application/json (or charset=utf-8).";
     }
 
     /// <summary>An Idempotency-Key is 1 to 128 visible ASCII characters.</summary>
@@ -133,6 +170,12 @@ public static class OrderValidator
         {
             Add(errors, path, "must not contain control characters or start or end with white space");
         }
+        else if (text.EnumerateRunes().FirstOrDefault(r => Rune.GetUnicodeCategory(r) == UnicodeCategory.Format) is { Value: > 0 } invisible)
+        {
+            // Zero-width spaces, BOMs, bidirectional overrides and the like: invisible, so two ids that look the
+            // same would name different customers or products (or one would be displayed reversed).
+            Add(errors, path, $"must not contain invisible format characters (has U+{invisible.Value:X4})");
+        }
         else
         {
             return text;
@@ -157,6 +200,30 @@ public static class OrderValidator
         else
         {
             return (int)number;
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// The byte offset of the first string or property name that cannot be decoded (an escaped unpaired surrogate),
+    /// or null. Call only on a body known to be valid UTF-8; a body that is not JSON throws <see cref="JsonException"/>.
+    /// </summary>
+    private static long? FirstUndecodableString(ReadOnlySpan<byte> body)
+    {
+        var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = DocumentOptions.MaxDepth });
+        while (reader.Read())
+        {
+            if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName && reader.ValueIsEscaped)
+            {
+                try
+                {
+                    _ = reader.GetString();
+                }
+                catch (InvalidOperationException)
+                {
+                    return reader.TokenStartIndex;
+                }
+            }
         }
         return null;
     }

@@ -56,6 +56,13 @@ public static partial class OrdersApi
                 title: "Unsupported media type",
                 detail: "Send the order as JSON with Content-Type: application/json."));
         }
+        if (OrderValidator.CheckCharset(request.ContentType) is { } charsetProblem)
+        {
+            return Reject(telemetry, TypedResults.Problem(
+                statusCode: StatusCodes.Status415UnsupportedMediaType,
+                title: "Unsupported charset",
+                detail: charsetProblem));
+        }
         var body = await ReadLimitedAsync(request, OrderRules.MaxBodyBytes, cancellationToken);
         if (body is null)
         {

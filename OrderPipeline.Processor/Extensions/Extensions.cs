@@ -1,4 +1,5 @@
 using OrderPipeline.Messaging;
+using OrderPipeline.Messaging.Sqs;
 using OrderPipeline.Processor.Orders;
 using OrderPipeline.Processor.Outbox;
 
@@ -11,6 +12,13 @@ internal static class Extensions
         builder.AddMySqlDataSource("orders");
         builder.AddSqsMessaging(queues => queues.OrderCreated, queues => queues.OrderProcessed);
         builder.AddSqsConsumer<OrderCreatedHandler>(queues => queues.OrderCreated);
+        // Every OrderProcessed is written to the outbox with its destination. One that does not fit the column
+        // would fail every order transaction, so refuse to start instead, and say what to do.
+        builder.Services.AddOptions<QueueOptions>()
+            .Validate(
+                queues => queues.OrderProcessed.Length <= OutboxStore.MaxDestinationLength,
+                $"Queues:OrderProcessed must be at most {OutboxStore.MaxDestinationLength} characters (the outbox's destination column); give the queue's name (at most 80) instead of its URL.")
+            .ValidateOnStart();
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ProcessorTelemetry>();

@@ -38,11 +38,13 @@ public sealed partial class OrderTransaction(
 
     public async Task<OrderOutcome> ExecuteAsync(OrderCreated order, CancellationToken cancellationToken)
     {
+        // Set once the database refused the order's data: from then on the order is settled FAILED with this.
+        StockDecision? refused = null;
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                return await ExecuteOnceAsync(order, cancellationToken).ConfigureAwait(false);
+                return await ExecuteOnceAsync(order, refused, cancellationToken).ConfigureAwait(false);
             }
             catch (MySqlException ex) when (IsTransient(ex.Number) && attempt < MaxAttempts)
             {
@@ -52,6 +54,15 @@ public sealed partial class OrderTransaction(
                 LogTransientRetry(logger, order.OrderId, ex.Number, attempt);
                 await Task.Delay(Backoff(attempt), clock, cancellationToken).ConfigureAwait(false);
             }
+            catch (DataRefusedException ex)
+            {
+                // Every retry would fail the same way and the message would end in the DLQ, the order never
+                // recorded. Settle it FAILED instead, in a fresh transaction that touches no stock. If even that
+                // is refused, the error goes up (and the message to the DLQ): nothing else is left to try.
+                LogDataRefused(logger, ex.InnerException!, order.OrderId, ex.Number);
+                refused = new StockDecision(OrderStatus.Failed, DataErrors.Reason(ex.Number, ex.InnerException!.Message));
+                attempt = 0;
+            }
         }
     }
 
@@ -60,7 +71,8 @@ public sealed partial class OrderTransaction(
     private static TimeSpan Backoff(int attempt) =>
         TimeSpan.FromMilliseconds(Random.Shared.Next(5, 25) * (1 << Math.Min(attempt, 6)));
 
-    private async Task<OrderOutcome> ExecuteOnceAsync(OrderCreated order, CancellationToken cancellationToken)
+    /// <param name="refused">When set, the order is recorded FAILED with this decision and its stock is not looked at.</param>
+    private async Task<OrderOutcome> ExecuteOnceAsync(OrderCreated order, StockDecision? refused, CancellationToken cancellationToken)
     {
         using var activity = telemetry.ActivitySource.StartActivity("order transaction");
         activity?.SetTag("order.id", order.OrderId);
@@ -72,20 +84,24 @@ public sealed partial class OrderTransaction(
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
         try
         {
-            var outcome = await RunAsync(connection, transaction, order, cancellationToken).ConfigureAwait(false);
+            var outcome = await RunAsync(connection, transaction, order, refused, cancellationToken).ConfigureAwait(false);
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             activity?.SetTag("order.status", outcome.Settled?.Status.ToString() ?? "duplicate");
             return outcome;
         }
-        catch
+        catch (Exception ex)
         {
             // Explicit: after a lock wait timeout MySQL undoes only the statement, not the transaction.
             await transaction.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
+            if (refused is null && ex is MySqlException data && DataErrors.IsDeterministic(data.Number, connection.ServerVersion))
+            {
+                throw new DataRefusedException(data);
+            }
             throw;
         }
     }
 
-    private async Task<OrderOutcome> RunAsync(MySqlConnection connection, MySqlTransaction transaction, OrderCreated order, CancellationToken cancellationToken)
+    private async Task<OrderOutcome> RunAsync(MySqlConnection connection, MySqlTransaction transaction, OrderCreated order, StockDecision? refused, CancellationToken cancellationToken)
     {
         var existing = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(
             "SELECT status FROM orders WHERE order_id = @OrderId FOR UPDATE",
@@ -102,23 +118,17 @@ public sealed partial class OrderTransaction(
             INSERT INTO orders (order_id, customer_id, items, status, created_at)
             VALUES (@OrderId, @CustomerId, @Items, 'PENDING', @CreatedAt)
             """,
-            new { order.OrderId, order.CustomerId, Items = JsonSerializer.Serialize(order.Items, EventJsonContext.Default.IReadOnlyListOrderLine), CreatedAt = order.Timestamp },
+            new
+            {
+                order.OrderId,
+                order.CustomerId,
+                Items = JsonSerializer.Serialize(order.Items, EventJsonContext.Default.IReadOnlyListOrderLine),
+                // A timestamp the column cannot hold must not stop a refused order from being recorded.
+                CreatedAt = refused is null || order.Timestamp.Year is >= 1000 and <= 9999 ? order.Timestamp : clock.GetUtcNow().UtcDateTime,
+            },
             transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
 
-        // One statement locks every row the order needs, in primary-key order, so two orders
-        // touching the same products always queue up instead of deadlocking.
-        var stock = (await connection.QueryAsync<(string ProductId, int Quantity)>(new CommandDefinition(
-            "SELECT product_id, quantity_available FROM inventory WHERE product_id IN @ProductIds ORDER BY product_id FOR UPDATE",
-            new { ProductIds = lines.Select(l => l.ProductId).ToArray() }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false))
-            .ToDictionary(r => r.ProductId, r => r.Quantity, StringComparer.Ordinal);
-
-        var decision = StockCheck.Decide(lines, stock);
-        if (decision.Accepted)
-        {
-            await connection.ExecuteAsync(new CommandDefinition(
-                "UPDATE inventory SET quantity_available = quantity_available - @Quantity WHERE product_id = @ProductId",
-                lines, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        }
+        var decision = refused ?? await DecideAndTakeStockAsync(connection, transaction, lines, cancellationToken).ConfigureAwait(false);
 
         var settled = new OrderProcessed(order.OrderId, order.CustomerId, decision.Status, clock.GetUtcNow().UtcDateTime, order.Timestamp, decision.Reason);
         await connection.ExecuteAsync(new CommandDefinition(
@@ -138,6 +148,36 @@ public sealed partial class OrderTransaction(
 
         return new OrderOutcome(settled, outbox);
     }
+
+    private static async Task<StockDecision> DecideAndTakeStockAsync(
+        MySqlConnection connection, MySqlTransaction transaction, IReadOnlyList<OrderLine> lines, CancellationToken cancellationToken)
+    {
+        // One statement locks every row the order needs, in primary-key order, so two orders
+        // touching the same products always queue up instead of deadlocking.
+        var stock = (await connection.QueryAsync<(string ProductId, int Quantity)>(new CommandDefinition(
+            "SELECT product_id, quantity_available FROM inventory WHERE product_id IN @ProductIds ORDER BY product_id FOR UPDATE",
+            new { ProductIds = lines.Select(l => l.ProductId).ToArray() }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false))
+            .ToDictionary(r => r.ProductId, r => r.Quantity, StringComparer.Ordinal);
+
+        var decision = StockCheck.Decide(lines, stock);
+        if (decision.Accepted)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE inventory SET quantity_available = quantity_available - @Quantity WHERE product_id = @ProductId",
+                lines, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        }
+
+        return decision;
+    }
+
+    /// <summary>The database refused the order's data in a way no retry can change (see <see cref="DataErrors"/>).</summary>
+    private sealed class DataRefusedException(MySqlException inner) : Exception(inner.Message, inner)
+    {
+        public int Number => inner.Number;
+    }
+
+    [LoggerMessage(LogLevel.Error, "Order {OrderId}: the database refused its data (error {ErrorCode}); settling it FAILED without touching stock")]
+    private static partial void LogDataRefused(ILogger logger, Exception exception, string orderId, int errorCode);
 
     [LoggerMessage(LogLevel.Warning, "Order {OrderId}: transient MySQL error {ErrorCode} on attempt {Attempt}; retrying")]
     private static partial void LogTransientRetry(ILogger logger, string orderId, int errorCode, int attempt);

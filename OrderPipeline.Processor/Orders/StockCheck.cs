@@ -8,7 +8,10 @@ public sealed record StockDecision(OrderStatus Status, string? Reason)
     public bool Accepted => Status == OrderStatus.Processed;
 }
 
-/// <summary>Decides whether an order can be filled. Pure, so the rules are tested without a database.</summary>
+/// <summary>
+/// Decides whether an order can be filled. Pure, so the rules are tested without a database. Reasons name the
+/// first products and count the rest (<see cref="FailureReason"/>), so they always fit their column.
+/// </summary>
 public static class StockCheck
 {
     /// <summary>One line per product, quantities summed, in product_id (ordinal) order: the order the rows are locked in.</summary>
@@ -25,13 +28,13 @@ public static class StockCheck
         var unknown = lines.Where(l => !available.ContainsKey(l.ProductId)).Select(l => l.ProductId).ToList();
         if (unknown.Count > 0)
         {
-            return new StockDecision(OrderStatus.Failed, $"unknown product: {string.Join(", ", unknown)}");
+            return new StockDecision(OrderStatus.Failed, FailureReason.List("unknown product", unknown));
         }
         var short_ = lines.Where(l => available[l.ProductId] < l.Quantity)
             .Select(l => $"{l.ProductId} (requested {l.Quantity}, available {available[l.ProductId]})")
             .ToList();
         return short_.Count > 0
-            ? new StockDecision(OrderStatus.Failed, $"insufficient stock: {string.Join(", ", short_)}")
+            ? new StockDecision(OrderStatus.Failed, FailureReason.List("insufficient stock", short_))
             : new StockDecision(OrderStatus.Processed, null);
     }
 }

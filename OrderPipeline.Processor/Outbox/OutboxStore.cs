@@ -8,11 +8,21 @@ public static class OutboxStore
 {
     public sealed record NewMessage(string MessageId, string Destination, string EventType, string Payload, string? TraceParent, string? TraceState, DateTime CreatedAt);
 
+    /// <summary>Column limits, in characters as MySQL counts them (db/schema.sql).</summary>
+    public const int MaxDestinationLength = 100;
+    public const int MaxTraceParentLength = 55;
+    public const int MaxTraceStateLength = 512;
+
     private const string Columns = "id AS Id, destination AS Destination, event_type AS EventType, payload AS Payload, traceparent AS TraceParent, tracestate AS TraceState";
 
-    /// <summary>Adds a message inside the caller's transaction.</summary>
+    /// <summary>
+    /// Adds a message inside the caller's transaction. The trace context comes from outside (a client's
+    /// <c>traceparent</c>/<c>tracestate</c> headers, a message's attributes): it is cut to what its columns hold,
+    /// so it can never make the order transaction fail.
+    /// </summary>
     public static async Task<OutboxMessage> AddAsync(MySqlConnection connection, MySqlTransaction transaction, NewMessage message, CancellationToken cancellationToken)
     {
+        message = message with { TraceParent = TraceContext.BoundTraceParent(message.TraceParent), TraceState = TraceContext.BoundTraceState(message.TraceState) };
         var id = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
             """
             INSERT INTO outbox (message_id, destination, event_type, payload, traceparent, tracestate, created_at)

@@ -106,4 +106,18 @@ public sealed class StockCheckTests
 
         Assert.Equal("unknown product: SKU", decision.Reason);
     }
+
+    [Fact]
+    public void Decide_keeps_the_reason_within_its_column_for_fifty_unknown_products_of_64_characters()
+    {
+        // failure_reason is VARCHAR(500): a longer reason fails the order transaction with error 1406 on every delivery.
+        var lines = Enumerable.Range(0, 50).Select(i => new OrderLine($"{i:D2}-".PadRight(64, 'u'), 1)).ToList();
+
+        var decision = StockCheck.Decide(lines, Stock());
+
+        Assert.Equal(OrderStatus.Failed, decision.Status);
+        Assert.StartsWith("unknown product: " + lines[0].ProductId, decision.Reason, StringComparison.Ordinal);
+        Assert.InRange(decision.Reason!.EnumerateRunes().Count(), 1, 500);
+        Assert.Matches(@" and \d+ more$", decision.Reason);
+    }
 }
