@@ -68,6 +68,12 @@ async Task RunSystemAsync(string label, bool dashboard, bool hotScenario)
         {
             service.WithEnvironment(name, value);
         }
+        if (!dashboard)
+        {
+            // Without a dashboard Aspire still points the services' OTLP exporter at localhost:4317, where nothing
+            // listens: they would spend CPU on failed exports and retries. With no endpoint they export nothing.
+            service.WithEnvironment(context => context.EnvironmentVariables.Remove("OTEL_EXPORTER_OTLP_ENDPOINT"));
+        }
     }
 
     await using var app = await builder.BuildAsync(startTimeout.Token);

@@ -83,8 +83,11 @@ internal static class StartupCosts
         var logPath = Path.Combine(Path.GetTempPath(), $"op-startup-costs-{run}.log");
         var apiPort = FreePort();
         var command = AppHostCommand(repositoryRoot, dataDirectory, apiPort);
-        // Its own session and process group, as a terminal gives a command: Ctrl+C is a SIGINT to that group.
+        // Its own session and process group, as a terminal gives a command: Ctrl+C is a SIGINT to that group. A
+        // shell's background job (nohup, &) ignores SIGINT and its children inherit that: env puts the default back.
         command.ArgumentList.Insert(0, command.FileName);
+        command.ArgumentList.Insert(0, "--default-signal=INT");
+        command.ArgumentList.Insert(0, "env");
         command.FileName = "setsid";
 
         var result = new RunResult { LogPath = logPath };
