@@ -12,7 +12,7 @@ using Microsoft.Extensions.Logging;
 using MySqlConnector;
 using OrderPipeline.Benchmarks;
 
-// Usage: dotnet run -c Release --project bench/OrderPipeline.Benchmarks -- [orders=2000] [concurrency=16] [--compare-dashboard] [Setting__Name=value ...]
+// Usage: dotnet run -c Release --project bench/OrderPipeline.Benchmarks -- [orders=2000] [concurrency=16] [--compare-dashboard | --compare-sqs-persistence] [Setting__Name=value ...]
 //        dotnet run -c Release --project bench/OrderPipeline.Benchmarks -- --startup-costs [runs=3]
 // Settings after the numbers go to every service as environment variables, to compare a tuning against the defaults.
 // Starts the whole system (real MariaDB, SQS emulator, the three services) from the AppHost's app model on free
@@ -33,19 +33,23 @@ var settings = args.Where(a => a.Contains('=', StringComparison.Ordinal)).Select
 // --compare-dashboard: the spread scenario with the dashboard off and on, alternated twice, to see what
 // receiving the services' telemetry costs the pipeline (the dashboard must not slow it measurably).
 var compareDashboard = args.Contains("--compare-dashboard");
-(string Label, bool Dashboard)[] systems = compareDashboard
-    ? [("dashboard off", false), ("dashboard on", true), ("dashboard off", false), ("dashboard on", true)]
-    : [("", false)];
+// --compare-sqs-persistence: the same, with the emulator keeping its messages in memory and in SQLite
+// (AppHost:SqsPersistence), to price the option.
+var comparePersistence = args.Contains("--compare-sqs-persistence");
+(string Label, bool Dashboard, bool SqsPersistence)[] systems =
+    compareDashboard ? [("dashboard off", false, false), ("dashboard on", true, false), ("dashboard off", false, false), ("dashboard on", true, false)]
+    : comparePersistence ? [("sqs in memory", false, false), ("sqs persisted", false, true), ("sqs in memory", false, false), ("sqs persisted", false, true)]
+    : [("", false, false)];
 
 Console.WriteLine($"{orders} orders per scenario, {concurrency} concurrent clients{(settings.Count > 0 ? ", " + string.Join(", ", settings.Select(s => $"{s.Key}={s.Value}")) : "")}");
 Console.WriteLine($"{"scenario",-40} {"orders",7} {"accept/s",9} {"POST p50",9} {"POST p99",9} {"settle/s",9} {"e2e p50",8} {"e2e p95",8} {"e2e p99",8}  check");
-foreach (var (label, dashboard) in systems)
+foreach (var (label, dashboard, sqsPersistence) in systems)
 {
-    await RunSystemAsync(label, dashboard, hotScenario: !compareDashboard);
+    await RunSystemAsync(label, dashboard, sqsPersistence, hotScenario: !compareDashboard && !comparePersistence);
 }
 return 0;
 
-async Task RunSystemAsync(string label, bool dashboard, bool hotScenario)
+async Task RunSystemAsync(string label, bool dashboard, bool sqsPersistence, bool hotScenario)
 {
     // Short: the MariaDB socket lives under it and a Unix socket path allows ~100 characters.
     var dataDirectory = Path.Combine(Path.GetTempPath(), $"op-bench-{Guid.NewGuid():N}"[..18]);
@@ -56,7 +60,7 @@ async Task RunSystemAsync(string label, bool dashboard, bool hotScenario)
            $"--ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL=http://127.0.0.1:{FreePort()}", "--ASPIRE_ALLOW_UNSECURED_TRANSPORT=true"]
         : [];
     var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.OrderPipeline_AppHost>(
-        [$"--AppHost:DataDirectory={dataDirectory}", .. dashboardArgs],
+        [$"--AppHost:DataDirectory={dataDirectory}", $"--AppHost:SqsPersistence={sqsPersistence}", .. dashboardArgs],
         (options, _) => options.DisableDashboard = !dashboard,
         startTimeout.Token);
     // The testing builder forwards every resource's console to the AppHost's logger; the figures are the output here.
