@@ -99,6 +99,8 @@ public sealed class DashboardFixture : IAsyncLifetime
         });
         context.SetDefaultTimeout((float)UiTimeout.TotalMilliseconds);
         context.SetDefaultNavigationTimeout((float)UiTimeout.TotalMilliseconds);
+        // Expect() has its own default of 5 s, too short for the console's backlog to stream in on a loaded machine.
+        Assertions.SetDefaultExpectTimeout((float)UiTimeout.TotalMilliseconds);
         var page = await context.NewPageAsync();
         await page.GotoAsync($"/login?t={BrowserToken}");
         // A good token redirects away from /login; a bad one leaves the login form on screen.
