@@ -16,7 +16,8 @@ namespace OrderPipeline.Tests.Dashboard;
 /// The real Aspire dashboard, driven in headless Chromium the way a person uses it: log in with the printed link,
 /// read the resources, follow an order's trace, redrive a dead-letter queue from the resource menu.
 /// </summary>
-public sealed partial class DashboardBrowserTests(DashboardFixture system) : IClassFixture<DashboardFixture>
+[Collection(DashboardCollection.Name)]
+public sealed partial class DashboardBrowserTests(DashboardFixture system)
 {
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(60);
 

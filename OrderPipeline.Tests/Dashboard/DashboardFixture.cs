@@ -141,3 +141,13 @@ public sealed class DashboardFixture : IAsyncLifetime
         }
     }
 }
+
+/// <summary>
+/// Run alone, after the other collections: a browser, a dashboard and a third whole system beside two others on two
+/// cores made the dashboard's telemetry arrive too late for the UI's deadlines.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class DashboardCollection : ICollectionFixture<DashboardFixture>
+{
+    public const string Name = "the Aspire dashboard in a browser";
+}
