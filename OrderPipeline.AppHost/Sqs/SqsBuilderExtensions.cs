@@ -80,12 +80,6 @@ public static class SqsBuilderExtensions
         return builder;
     }
 
-    public static IResourceBuilder<SqsQueueResource> WithVisibilityTimeout(this IResourceBuilder<SqsQueueResource> builder, TimeSpan timeout)
-    {
-        builder.Resource.VisibilityTimeoutSeconds = (int)timeout.TotalSeconds;
-        return builder;
-    }
-
     /// <summary>Tells <paramref name="builder"/> where SQS is and which queue to use, in the settings the AWS SDK and the services read.</summary>
     public static IResourceBuilder<TDestination> WithReference<TDestination>(this IResourceBuilder<TDestination> builder, IResourceBuilder<SqsQueueResource> queue)
         where TDestination : IResourceWithEnvironment

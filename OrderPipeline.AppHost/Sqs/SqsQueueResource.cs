@@ -12,7 +12,7 @@ public sealed class SqsQueueResource(string name, string queueName, SqsEmulatorR
     public string QueueName { get; } = queueName;
 
     /// <summary>How long a received message stays hidden before it is delivered again.</summary>
-    public int VisibilityTimeoutSeconds { get; internal set; } = 30;
+    public int VisibilityTimeoutSeconds { get; } = 30;
 
     public SqsQueueResource? DeadLetterQueue { get; internal set; }
 

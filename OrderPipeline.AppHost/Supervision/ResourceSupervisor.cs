@@ -68,8 +68,7 @@ internal sealed class ResourceSupervisor(ResourceNotificationService notificatio
             }
             await notifications.PublishUpdateAsync(exited.Resource, exited.ResourceId, s => s with
             {
-                Properties = [.. s.Properties.Where(p => p.Name != "supervision.restarts"),
-                    new ResourcePropertySnapshot("supervision.restarts", total) { DisplayName = "Restarts by the AppHost", IsHighlighted = true }],
+                Properties = s.Properties.With("supervision.restarts", "Restarts by the AppHost", total, highlighted: true),
             }).ConfigureAwait(false);
             var result = await commands.ExecuteCommandAsync(exited.ResourceId, KnownResourceCommands.StartCommand, stoppingToken).ConfigureAwait(false);
             if (!result.Success)
