@@ -29,7 +29,15 @@ internal sealed class SqsQueueMonitor(DistributedApplicationModel model, Resourc
         {
             foreach (var emulator in emulators)
             {
-                await RefreshAsync(emulator, stoppingToken).ConfigureAwait(false);
+                try
+                {
+                    await RefreshAsync(emulator, stoppingToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                {
+                    // A failed BackgroundService stops the host: an emulator caught mid-restart must not stop the AppHost.
+                    loggers.GetLogger(emulator).LogWarning("Could not refresh the queues of {Emulator}: {Message}", emulator.Name, ex.Message);
+                }
             }
         }
     }

@@ -80,6 +80,11 @@ internal sealed class ResourceSupervisor(ResourceNotificationService notificatio
         {
             // The AppHost is stopping.
         }
+        catch (Exception ex)
+        {
+            // Nobody awaits this task: say it here, or the resource would stay stopped without a word.
+            logger.LogError(ex, "Could not start it again");
+        }
     }
 
     private sealed class Supervision
