@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using Amazon.SQS;
 using Aspire.Hosting;
@@ -57,11 +55,11 @@ public sealed class DashboardFixture : IAsyncLifetime
             // Plain HTTP on loopback, as in the launch profile. Command-line values win over the profile's fixed
             // ports: DCP moves the dashboard's two listeners to random ports in tests anyway, but the resource
             // service is the AppHost's own and would otherwise take 18891, which a developer's run may hold.
-            $"--ASPNETCORE_URLS=http://127.0.0.1:{FreePort()}",
-            $"--ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL=http://127.0.0.1:{FreePort()}",
+            $"--ASPNETCORE_URLS=http://127.0.0.1:{FreePort.Next()}",
+            $"--ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL=http://127.0.0.1:{FreePort.Next()}",
             // Empty, or Aspire.Hosting.Testing adds an OTLP/gRPC listener on the fixed localhost:4317.
             "--ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL=",
-            $"--ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL=http://127.0.0.1:{FreePort()}",
+            $"--ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL=http://127.0.0.1:{FreePort.Next()}",
             "--ASPIRE_ALLOW_UNSECURED_TRANSPORT=true",
             $"--ASPIRE_DASHBOARD_FRONTEND_BROWSERTOKEN={BrowserToken}",
         ], options: o => o.DisableDashboard = false);
@@ -119,12 +117,6 @@ public sealed class DashboardFixture : IAsyncLifetime
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(directory, fileName) });
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     public async ValueTask DisposeAsync()
     {

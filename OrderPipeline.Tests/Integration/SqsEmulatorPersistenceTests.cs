@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Amazon.Runtime;
 using Amazon.SQS;
 using OrderPipeline.Tests.Support;
@@ -16,7 +14,7 @@ public sealed class SqsEmulatorPersistenceTests : IDisposable
     [Fact]
     public async Task With_a_data_directory_a_queued_message_survives_the_emulator_being_killed()
     {
-        var port = FreePort();
+        var port = FreePort.Next();
         using var sqs = new AmazonSQSClient(new BasicAWSCredentials("test", "test"),
             new AmazonSQSConfig { ServiceURL = $"http://127.0.0.1:{port}", AuthenticationRegion = "us-east-1", MaxErrorRetry = 0 });
 
@@ -55,12 +53,6 @@ public sealed class SqsEmulatorPersistenceTests : IDisposable
         return process;
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     public void Dispose()
     {

@@ -36,8 +36,8 @@ public sealed class PipelineFixture : IAsyncLifetime
     public IReadOnlyList<string> NotificationsOf(string orderId) =>
         [.. _notifierLines.Where(l => l.Contains("OrderNotification", StringComparison.Ordinal) && l.Contains(orderId, StringComparison.Ordinal))];
 
-    public Task<string> QueueUrlAsync(string queueName) =>
-        SqsClient.GetQueueUrlAsync(queueName).ContinueWith(t => t.Result.QueueUrl, TaskScheduler.Default);
+    public async Task<string> QueueUrlAsync(string queueName) =>
+        (await SqsClient.GetQueueUrlAsync(queueName)).QueueUrl;
 
     public async Task<IReadOnlyList<string>> ConsoleOfAsync(string resourceName)
     {

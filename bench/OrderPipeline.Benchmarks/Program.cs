@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
@@ -56,8 +55,8 @@ async Task RunSystemAsync(string label, bool dashboard, bool sqsPersistence, boo
     using var startTimeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
     string[] dashboardArgs = dashboard
         // The launch profile's fixed dashboard ports would collide with a developer's AppHost running beside.
-        ? [$"--ASPNETCORE_URLS=http://127.0.0.1:{FreePort()}", $"--ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL=http://127.0.0.1:{FreePort()}",
-           $"--ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL=http://127.0.0.1:{FreePort()}", "--ASPIRE_ALLOW_UNSECURED_TRANSPORT=true"]
+        ? [$"--ASPNETCORE_URLS=http://127.0.0.1:{StartupCosts.FreePort()}", $"--ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL=http://127.0.0.1:{StartupCosts.FreePort()}",
+           $"--ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL=http://127.0.0.1:{StartupCosts.FreePort()}", "--ASPIRE_ALLOW_UNSECURED_TRANSPORT=true"]
         : [];
     var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.OrderPipeline_AppHost>(
         [$"--AppHost:DataDirectory={dataDirectory}", $"--AppHost:SqsPersistence={sqsPersistence}", .. dashboardArgs],
@@ -193,10 +192,3 @@ async Task RunAsync(HttpClient api, string connectionString, string name, int pr
 
 static double Percentile(double[] sorted, double p) =>
     sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p / 100 * sorted.Length) - 1)];
-
-static int FreePort()
-{
-    using var listener = new TcpListener(IPAddress.Loopback, 0);
-    listener.Start();
-    return ((IPEndPoint)listener.LocalEndpoint).Port;
-}

@@ -361,7 +361,8 @@ internal static class StartupCosts
 
     private static string Seconds(double? value) => value is { } v ? $"{v:0.00} s" : "never";
 
-    private static int FreePort()
+    /// <summary>A loopback port nobody listens on right now.</summary>
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
