@@ -25,10 +25,12 @@ var orderProcessedDlq = sqs.AddQueue("order-processed-dlq");
 var orderProcessed = sqs.AddQueue("order-processed").WithDeadLetterQueue(orderProcessedDlq, maxReceiveCount: 3);
 
 // The services speak plain HTTP on loopback (TLS ends at API Gateway in AWS), so they need no development certificate.
-// Schema and sample data, applied once per start before any service runs; the same step a deployment to AWS runs.
+// The versioned migrations, applied before any service runs (the same step a deployment to AWS runs), and the
+// sample products, which a laptop wants and production does not.
 var migrations = builder.AddProject<Projects.OrderPipeline_Migrations>("migrations")
     .WithBuiltProgram()
     .WithoutHttpsCertificate()
+    .WithEnvironment("Migrations__SeedSampleData", "true")
     .WithReference(orders)
     .WaitFor(orders);
 orders.WithResetCommand(migrations);
