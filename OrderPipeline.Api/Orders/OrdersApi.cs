@@ -104,6 +104,10 @@ public static partial class OrdersApi
             }
             // A repeat is published again: the Processor ignores an order id it has recorded, and the repeat rescues a
             // first attempt whose publish failed or whose outcome was unknown.
+            if (!claim.FirstUse)
+            {
+                LogRepeat(logger, claim.OrderId);
+            }
             orderId = claim.OrderId;
         }
 
@@ -201,6 +205,9 @@ public static partial class OrdersApi
 
     [LoggerMessage(LogLevel.Error, "OrderCreated for {OrderId} may or may not have been stored by the queue; answered 503 with the order id")]
     private static partial void LogOutcomeUnknown(ILogger logger, string orderId);
+
+    [LoggerMessage(LogLevel.Information, "A repeated Idempotency-Key names order {OrderId}; publishing it again")]
+    private static partial void LogRepeat(ILogger logger, string orderId);
 
     [LoggerMessage(LogLevel.Error, "The Idempotency-Key store is unreachable; answered 503 to a keyed order")]
     private static partial void LogIdempotencyUnavailable(ILogger logger, Exception exception);
