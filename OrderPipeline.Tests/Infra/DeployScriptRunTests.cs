@@ -105,7 +105,7 @@ public sealed partial class DeployScriptRunTests : IDisposable
     // ----------------------------------------------------------------------------------------------------------------
     [Theory]
     [InlineData("cn-north-1", "no AWS Lambda Web Adapter layer for arm64")]
-    [InlineData("mars-east-1", "no AWS Lambda Web Adapter layer for arm64")]
+    [InlineData("us-gov-west-1", "no AWS Lambda Web Adapter layer for arm64")]
     [InlineData("EU-WEST-1", "invalid region")]
     public async Task Deploy_refuses_a_region_without_the_web_adapter_layer(string region, string message)
     {
@@ -328,7 +328,10 @@ public sealed partial class DeployScriptRunTests : IDisposable
     {
         var path = Path.Combine(fakes, name);
         File.WriteAllText(path, $"#!/bin/sh\n{body}\n");
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
     }
 
     private static string ScriptPath(string script) => Path.Combine(Support.RepositoryRoot.Path, "infra", script);
