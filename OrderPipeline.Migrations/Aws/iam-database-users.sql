@@ -17,7 +17,7 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON orders.idempotency_keys TO 'orderpipelin
 -- Processor: writes orders, inventory and the outbox (the relay included).
 GRANT SELECT, INSERT, UPDATE ON orders.orders TO 'orderpipeline_processor'@'%';
 GRANT SELECT, UPDATE ON orders.inventory TO 'orderpipeline_processor'@'%';
-GRANT SELECT, INSERT, UPDATE, DELETE ON orders.outbox TO 'orderpipeline_processor'@'%';
+GRANT SELECT, INSERT, UPDATE ON orders.outbox TO 'orderpipeline_processor'@'%';
 
 -- Notifier: writes notifications.
 GRANT SELECT, INSERT ON orders.notifications TO 'orderpipeline_notifier'@'%';

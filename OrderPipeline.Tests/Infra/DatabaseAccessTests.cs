@@ -192,7 +192,6 @@ public sealed partial class DatabaseAccessTests
                 "orderpipeline_api: UPDATE idempotency_keys",
                 "orderpipeline_notifier: INSERT notifications",
                 "orderpipeline_notifier: SELECT notifications",
-                "orderpipeline_processor: DELETE outbox",
                 "orderpipeline_processor: INSERT orders",
                 "orderpipeline_processor: INSERT outbox",
                 "orderpipeline_processor: SELECT inventory",
