@@ -23,9 +23,10 @@ public static class MySqlDataSourceExtensions
                     $"No connection string '{connectionName}': set ConnectionStrings__{connectionName} (the AppHost does this for you).");
             }
             var connection = DatabaseCredentials.Apply(new MySqlConnectionStringBuilder(connectionString), builder.Configuration);
-            return new MySqlDataSourceBuilder(connection.ConnectionString)
-                .UseLoggerFactory(sp.GetRequiredService<ILoggerFactory>())
-                .Build();
+            var dataSource = new MySqlDataSourceBuilder(connection.ConnectionString)
+                .UseLoggerFactory(sp.GetRequiredService<ILoggerFactory>());
+            // In AWS: an IAM token per connection instead of a password (Database:IamAuthentication).
+            return RdsIamAuthentication.Configure(dataSource, builder.Configuration).Build();
         });
         builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
             "mysql", sp => new MySqlHealthCheck(sp.GetRequiredService<MySqlDataSource>()), failureStatus: null, tags: ["ready"]));
