@@ -14,7 +14,8 @@ internal static class Extensions
         // The API speaks snake_case, like the events.
         builder.Services.ConfigureHttpJsonOptions(options =>
             options.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower);
-        builder.Services.AddOpenApi();
+        // The document served at /openapi/v1.json states the validator's rules and every response: see OrdersApiDocument.
+        builder.Services.AddOpenApi(options => options.AddOrdersContract());
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ApiTelemetry>();
         builder.Services.AddSingleton<OrderQueries>();
