@@ -20,4 +20,15 @@ internal static class Extensions
         builder.Services.AddSingleton<ApiTelemetry>();
         builder.Services.AddSingleton<OrderQueries>();
     }
+
+    /// <summary>
+    /// What the framework answers on its own before a handler runs (415 from the POST's Accepts metadata, 404 and 405
+    /// from routing) is application/problem+json too, as the OpenAPI document says, whatever the Accept header asks:
+    /// the default status code page falls back to text/plain when Accept excludes JSON, and this Api speaks JSON only.
+    /// </summary>
+    public static WebApplication UseProblemStatusCodePages(this WebApplication app)
+    {
+        app.UseStatusCodePages(context => TypedResults.Problem(statusCode: context.HttpContext.Response.StatusCode).ExecuteAsync(context.HttpContext));
+        return app;
+    }
 }
