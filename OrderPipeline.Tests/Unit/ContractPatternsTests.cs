@@ -13,8 +13,8 @@ public sealed class ContractPatternsTests
 {
     private static readonly Regex[] Identifier =
     [
-        new(ContractPatterns.Identifier(OrderRules.MaxCustomerIdLength), RegexOptions.CultureInvariant | RegexOptions.Compiled),
         new(ContractPatterns.Identifier(OrderRules.MaxCustomerIdLength), RegexOptions.ECMAScript | RegexOptions.Compiled),
+        new(ContractPatterns.Identifier(OrderRules.MaxCustomerIdLength), RegexOptions.CultureInvariant | RegexOptions.Compiled),
     ];
 
     private static bool ValidatorAccepts(string customerId) =>
@@ -34,10 +34,11 @@ public sealed class ContractPatternsTests
                 continue;
             }
             var ch = ((char)c).ToString();
-            foreach (var text in new[] { $"a{ch}a", $"{ch}a", $"a{ch}", ch })
+            foreach (var text in new[] { $"a{ch}a", $"{ch}a", $"a{ch}" })
             {
                 var validator = ValidatorAccepts(text);
-                disagreements.AddRange(Identifier.Where(regex => PatternAccepts(regex, text) != validator)
+                // JSON Schema's dialect for every character; .NET's own (the same engine, other options) for every 7th.
+                disagreements.AddRange(Identifier.Take(c % 7 == 0 ? 2 : 1).Where(regex => PatternAccepts(regex, text) != validator)
                     .Select(regex => $"U+{c:X4} in \"{Escape(text)}\": validator {(validator ? "accepts" : "refuses")} ({regex.Options})"));
             }
         }
