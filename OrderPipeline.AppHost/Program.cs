@@ -9,6 +9,7 @@ var dataDirectory = Path.GetFullPath(settings["DataDirectory"] ?? Path.Combine(b
 
 var mysql = builder.AddMySql("mysql", port: settings.GetValue<int?>("MySqlPort"))
     .WithDataDirectory(Path.Combine(dataDirectory, "mysql"), reset: settings.GetValue<bool>("Reset"))
+    .WithOutageCommands()
     .WithAutoRestart();
 var orders = mysql.AddDatabase("orders");
 
@@ -25,10 +26,12 @@ var orderProcessedDlq = sqs.AddQueue("order-processed-dlq");
 var orderProcessed = sqs.AddQueue("order-processed").WithDeadLetterQueue(orderProcessedDlq, maxReceiveCount: 3);
 
 // The services speak plain HTTP on loopback (TLS ends at API Gateway in AWS), so they need no development certificate.
-// Schema and sample data, applied once per start before any service runs; the same step a deployment to AWS runs.
+// The versioned migrations, applied before any service runs (the same step a deployment to AWS runs), and the
+// sample products, which a laptop wants and production does not.
 var migrations = builder.AddProject<Projects.OrderPipeline_Migrations>("migrations")
     .WithBuiltProgram()
     .WithoutHttpsCertificate()
+    .WithEnvironment("Migrations__SeedSampleData", "true")
     .WithReference(orders)
     .WaitFor(orders);
 orders.WithResetCommand(migrations);
@@ -44,18 +47,22 @@ builder.AddProject<Projects.OrderPipeline_Api>("api")
     .WaitFor(orderCreated)
     .WithAutoRestart();
 
-builder.AddProject<Projects.OrderPipeline_Processor>("processor")
-    .WithBuiltProgram()
-    .WithoutHttpsCertificate()
-    .WithHttpEndpoint(name: "http")
-    .WithHttpHealthCheck("/health")
-    .WithReference(orders)
-    .WithReference(orderCreated)
-    .WithReference(orderProcessed)
-    .WaitForCompletion(migrations)
-    .WaitFor(orderCreated)
-    .WaitFor(orderProcessed)
-    .WithAutoRestart();
+// One Processor by default; AppHost:Processors runs more side by side, as several instances would run in AWS.
+for (var instance = 1; instance <= Math.Max(1, settings.GetValue<int?>("Processors") ?? 1); instance++)
+{
+    builder.AddProject<Projects.OrderPipeline_Processor>(instance == 1 ? "processor" : $"processor-{instance}")
+        .WithBuiltProgram()
+        .WithoutHttpsCertificate()
+        .WithHttpEndpoint(name: "http")
+        .WithHttpHealthCheck("/health")
+        .WithReference(orders)
+        .WithReference(orderCreated)
+        .WithReference(orderProcessed)
+        .WaitForCompletion(migrations)
+        .WaitFor(orderCreated)
+        .WaitFor(orderProcessed)
+        .WithAutoRestart();
+}
 
 builder.AddProject<Projects.OrderPipeline_Notifier>("notifier")
     .WithBuiltProgram()

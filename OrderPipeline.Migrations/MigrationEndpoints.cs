@@ -14,8 +14,8 @@ internal static partial class MigrationEndpoints
     {
         app.MapPost("/events", async (DatabaseMigrator migrator, CancellationToken cancellationToken) =>
         {
-            await migrator.ApplyAsync(cancellationToken);
-            return TypedResults.Ok(new MigrationResult("applied"));
+            var applied = await migrator.ApplyAsync(cancellationToken);
+            return TypedResults.Ok(new MigrationResult("applied", applied));
         });
         return app;
     }
@@ -44,5 +44,5 @@ internal static partial class MigrationEndpoints
     [LoggerMessage(LogLevel.Critical, "Migrations could not be applied")]
     private static partial void LogFailed(ILogger logger, Exception exception);
 
-    private sealed record MigrationResult(string Status);
+    private sealed record MigrationResult(string Status, IReadOnlyList<string> Applied);
 }

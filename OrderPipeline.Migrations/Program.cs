@@ -4,6 +4,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddMySqlDataSource("orders");
+builder.Services.AddOptions<MigrationOptions>().BindConfiguration(MigrationOptions.SectionName);
 builder.Services.AddSingleton<DatabaseMigrator>();
 
 var app = builder.Build();

@@ -125,8 +125,8 @@ PROXY_NAME="${ENVIRONMENT_NAME}-proxy"
 
 # ---------------------------------------------------------------------------------------------------------------
 # Schema: the one migration step. The Migrations function (OrderPipeline.Migrations behind the Lambda Web Adapter)
-# applies db/schema.sql and db/seed.sql on each invocation and answers {"status":"applied"}; both scripts are
-# idempotent, so this runs on every deployment. Wait until the proxy can reach the instance, then invoke it once.
+# applies each versioned migration in db/migrations that the database has not recorded yet (sample data only with
+# SeedSampleData=true) and answers {"status":"applied","applied":[...]}; so it runs on every deployment. Wait until the proxy can reach the instance, then invoke it once.
 # ---------------------------------------------------------------------------------------------------------------
 echo "==> Waiting for RDS Proxy $PROXY_NAME to report its target AVAILABLE"
 for attempt in $(seq 1 60); do

@@ -1,4 +1,7 @@
+using Amazon.SQS;
+using OrderPipeline.Api.Idempotency;
 using OrderPipeline.Api.Orders;
+using OrderPipeline.Api.Publishing;
 using OrderPipeline.Messaging;
 
 namespace OrderPipeline.Api.Extensions;
@@ -8,7 +11,19 @@ internal static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddMySqlDataSource("orders");
+        // The SQS client's own retries are off here (registered before AddSqsMessaging, which only adds one if none is):
+        // OrderCreatedPublisher retries the same message itself and must see every attempt to tell "nothing was
+        // stored" from "the outcome is unknown" (a retry that is refused can hide an earlier one that timed out).
+        var awsOptions = builder.Configuration.GetAWSOptions();
+        awsOptions.DefaultClientConfig.MaxErrorRetry = 0;
+        builder.Services.AddAWSService<IAmazonSQS>(awsOptions);
         builder.AddSqsMessaging(queues => queues.OrderCreated);
+        builder.Services.AddOptions<PublishingOptions>().BindConfiguration(PublishingOptions.SectionName);
+        builder.Services.AddSingleton<OrderCreatedPublisher>();
+
+        builder.Services.AddOptions<IdempotencyOptions>().BindConfiguration(IdempotencyOptions.SectionName);
+        builder.Services.AddSingleton<IdempotencyKeyStore>();
+        builder.Services.AddHostedService<ExpiredKeyCleanup>();
 
         builder.Services.AddProblemDetails();
         // The API speaks snake_case, like the events.

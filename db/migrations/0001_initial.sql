@@ -1,5 +1,6 @@
--- OrderPipeline schema. Re-runnable, and written in the SQL subset that runs unchanged on
--- MySQL 8.0 (Amazon RDS) and MariaDB 10.11 (the local server).
+-- Migration 0001: the initial schema. Written in the SQL subset that runs unchanged on MySQL 8.0 and 8.4
+-- (Amazon RDS) and MariaDB 10.11 (the local server). CREATE ... IF NOT EXISTS, so that a database created by the
+-- schema.sql of earlier versions adopts the migration history without change.
 
 CREATE TABLE IF NOT EXISTS inventory (
     product_id         VARCHAR(64)  COLLATE utf8mb4_bin NOT NULL,
