@@ -58,7 +58,7 @@ public static class OrdersApiDocument
             {
                 Description = "A problem about one order: order_id names it (and Location, where sent, points at it).",
                 AllOf = [new OpenApiSchemaReference(nameof(ProblemDetails), document)],
-                Properties = new Dictionary<string, IOpenApiSchema> { ["order_id"] = OrderIdSchema("The order the problem is about.") },
+                Properties = new Dictionary<string, IOpenApiSchema> { [OrderProblems.OrderIdExtension] = OrderIdSchema("The order the problem is about.") },
             };
             return Task.CompletedTask;
         });
@@ -168,18 +168,37 @@ public static class OrdersApiDocument
         Example(Response(operation, StatusCodes.Status415UnsupportedMediaType, "Not JSON (Content-Type is not application/json), or JSON declared in a charset other than UTF-8."), ProblemJson,
             Problem(415, "Unsupported media type", "Send the order as JSON with Content-Type: application/json."));
 
-        var conflict = Response(operation, StatusCodes.Status422UnprocessableEntity, "The Idempotency-Key was already used by this customer for an order with a different body: order_id and Location name that first order, which stands.");
+        var conflict = Response(operation, StatusCodes.Status422UnprocessableEntity,
+            $"The Idempotency-Key was first used by this customer with a different order (type {OrderProblems.IdempotencyKeyReusedType}): nothing was accepted; "
+            + "order_id and Location name that first order, which stands.");
         Header(conflict, "Location", required: true, "The first order placed with this key.", new OpenApiSchema { Type = JsonSchemaType.String, Format = "uri-reference" });
-        SetSchema(conflict, ProblemJson, new OpenApiSchema { AllOf = [new OpenApiSchemaReference(OrderProblemSchema, document)], Required = new HashSet<string> { "order_id" } });
-        Example(conflict, ProblemJson, Problem(422, "Idempotency-Key reused with a different order", "This key already placed another order; it stands.", orderId: ExampleOrderId));
+        SetSchema(conflict, ProblemJson, new OpenApiSchema { AllOf = [new OpenApiSchemaReference(OrderProblemSchema, document)], Required = new HashSet<string> { OrderProblems.OrderIdExtension } });
+        Example(conflict, ProblemJson, Problem(422, "Idempotency-Key already used for another order",
+            $"This Idempotency-Key was first used with a different order (order {ExampleOrderId}). Nothing was accepted.", orderId: ExampleOrderId, type: OrderProblems.IdempotencyKeyReusedType));
 
         var unavailable = Response(operation, StatusCodes.Status503ServiceUnavailable,
-            "The order queue could not be reached. Retry after Retry-After seconds with the same Idempotency-Key. Where the queue's outcome is unknown, "
-            + "order_id and Location name the order the retry will name; otherwise nothing was accepted.");
+            "Retry after Retry-After seconds, with the same Idempotency-Key. Three cases, by type: "
+            + $"{OrderProblems.NotAcceptedType}: the queue refused the order or could not be reached, nothing was accepted; "
+            + $"{OrderProblems.OutcomeUnknownType}: the queue did not confirm the order in time, so it may have been accepted: order_id and Location name it; "
+            + $"{OrderProblems.IdempotencyUnavailableType}: a keyed order could not reach the database that remembers keys, nothing was accepted.");
         RetryAfter(unavailable, required: true);
         Header(unavailable, "Location", required: false, "Where the order will be readable if it was accepted after all.", new OpenApiSchema { Type = JsonSchemaType.String, Format = "uri-reference" });
         SetSchema(unavailable, ProblemJson, new OpenApiSchemaReference(OrderProblemSchema, document));
-        Example(unavailable, ProblemJson, Problem(503, "Orders cannot be accepted right now", "The order queue is unreachable. Nothing was accepted; retry later."));
+        unavailable.Content![ProblemJson].Examples = new Dictionary<string, IOpenApiExample>
+        {
+            ["not-accepted"] = new OpenApiExample
+            {
+                Summary = "Nothing was accepted",
+                Value = Problem(503, "Orders cannot be accepted right now", "The order queue refused the order or could not be reached. Nothing was accepted; retry later.",
+                    type: OrderProblems.NotAcceptedType),
+            },
+            ["outcome-unknown"] = new OpenApiExample
+            {
+                Summary = "Maybe accepted (with Location)",
+                Value = Problem(503, "The order may have been accepted", $"The order queue did not confirm order {ExampleOrderId} in time, so it may or may not have been accepted.",
+                    orderId: ExampleOrderId, type: OrderProblems.OutcomeUnknownType),
+            },
+        };
     }
 
     private static void DescribeGetOrder(OpenApiOperation operation)
@@ -202,8 +221,8 @@ public static class OrdersApiDocument
         });
 
         var notFound = Response(operation, StatusCodes.Status404NotFound,
-            "No order with this id is recorded. If the id was issued in the last 15 minutes the title is \"Order not recorded yet\" and Retry-After says when to look again: "
-            + "an accepted order is recorded shortly after the 202.");
+            "No order with this id is recorded. If the id was issued in the last 15 minutes, or for an Idempotency-Key whose order is not recorded yet, "
+            + $"the type is {OrderProblems.NotRecordedYetType} (title \"Order not recorded yet\") and Retry-After says when to look again.");
         RetryAfter(notFound, required: false);
         var notFoundContent = notFound.Content![ProblemJson];
         notFoundContent.Examples = new Dictionary<string, IOpenApiExample>
@@ -212,7 +231,7 @@ public static class OrdersApiDocument
             {
                 Summary = "Issued moments ago, still on its way (with Retry-After: 1)",
                 Value = Problem(404, "Order not recorded yet", "No order with this id is recorded yet. If it was accepted moments ago it is still queued for processing: retry shortly.",
-                    type: "https://github.com/orderpipeline/orderpipeline#order-not-recorded-yet"),
+                    type: OrderProblems.NotRecordedYetType),
             },
             ["not-found"] = new OpenApiExample { Summary = "No such order", Value = Problem(404, "Order not found", $"No order {ExampleOrderId} exists.") },
         };
@@ -245,7 +264,7 @@ public static class OrdersApiDocument
         }
         if (orderId is not null)
         {
-            problem["order_id"] = orderId;
+            problem[OrderProblems.OrderIdExtension] = orderId;
         }
         return problem;
     }

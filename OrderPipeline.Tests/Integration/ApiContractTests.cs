@@ -228,6 +228,23 @@ public sealed class ApiContractTests(InfrastructureFixture infra)
         await AssertDocumentedAsync(contract, "post", Orders, await SendAsync(client, HttpMethod.Post, Orders, "[]", accept: "text/html"), 400);
         await AssertDocumentedAsync(contract, "get", Order, await SendAsync(client, HttpMethod.Get, $"{Orders}/{Guid.NewGuid()}", accept: "application/xml"), 404);
 
+        // 422: a key used again with another order, naming the first (Location and order_id).
+        var key = $"contract-{Guid.NewGuid():N}";
+        var first = await AssertDocumentedAsync(contract, "post", Orders, await SendAsync(client, HttpMethod.Post, Orders, """{"customer_id":"contract","items":[{"product_id":"SKU-1001","quantity":1}]}""", key: key), 202);
+        var reused = await AssertDocumentedAsync(contract, "post", Orders, await SendAsync(client, HttpMethod.Post, Orders, """{"customer_id":"contract","items":[{"product_id":"SKU-1001","quantity":2}]}""", key: key), 422);
+        Assert.Equal((string)first!["order_id"]!, (string)reused!["order_id"]!);
+
+        // 503 whose outcome is unknown: the queue takes the request and never answers; order_id and Location name the order.
+        await using (var silent = new SilentTcpListener())
+        {
+            await using var unanswered = new ServiceFactory<OrderQueries>(infra.ServiceSettings().With(
+                ("AWS:ServiceURL", silent.Url.ToString().TrimEnd('/')), ("Queues:OrderCreated", new Uri(silent.Url, "/000000000000/order-created").ToString()),
+                ("Publishing:AttemptTimeout", "00:00:00.5"), ("Publishing:Budget", "00:00:01.5")));
+            using var unansweredClient = unanswered.CreateClient();
+            var unknown = await AssertDocumentedAsync(contract, "post", Orders, await SendAsync(unansweredClient, HttpMethod.Post, Orders, """{"customer_id":"contract","items":[{"product_id":"SKU-1001","quantity":1}]}"""), 503);
+            Assert.NotNull((string?)unknown!["order_id"]);
+        }
+
         // 503 from each operation: the queue unreachable for POST, the database for GET.
         await using var down = new ServiceFactory<OrderQueries>(infra.ServiceSettings().With(
             ("AWS:ServiceURL", "http://127.0.0.1:1"), ("Queues:OrderCreated", "http://127.0.0.1:1/000000000000/order-created"),
@@ -286,9 +303,13 @@ public sealed class ApiContractTests(InfrastructureFixture infra)
         }
     }
 
-    private static async Task<HttpResponseMessage> SendAsync(HttpClient client, HttpMethod method, string path, string? body = null, string contentType = Json, string? accept = null)
+    private static async Task<HttpResponseMessage> SendAsync(HttpClient client, HttpMethod method, string path, string? body = null, string contentType = Json, string? accept = null, string? key = null)
     {
         using var request = new HttpRequestMessage(method, path);
+        if (key is not null)
+        {
+            request.Headers.Add(KeyHeader, key);
+        }
         if (accept is not null)
         {
             request.Headers.TryAddWithoutValidation("Accept", accept);
