@@ -9,7 +9,7 @@ builder.AddApplicationServices();
 var app = builder.Build();
 
 app.UseExceptionHandler();
-app.UseStatusCodePages();
+app.UseProblemStatusCodePages();
 app.MapOpenApi();
 app.MapOrdersApi();
 app.MapDefaultEndpoints();

@@ -16,22 +16,30 @@ public static partial class OrdersApi
     // How long after issuing an id the Api tells a client "not recorded yet" rather than "not found".
     private static readonly TimeSpan RecordingWindow = TimeSpan.FromMinutes(15);
 
+    public const string PlaceOrderOperation = "PlaceOrder";
+    public const string GetOrderOperation = "GetOrder";
+
     public static RouteGroupBuilder MapOrdersApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/orders").WithTags("Orders");
 
+        // Every response each operation can give is declared here, beside the return types that declare 202, 400 and
+        // 200; OrdersApiDocument describes them (headers, shapes, examples) in the OpenAPI document.
         api.MapPost("", PlaceOrderAsync)
-            .WithName("PlaceOrder")
+            .WithName(PlaceOrderOperation)
             .WithSummary("Place an order")
-            .WithDescription("Validates the order, publishes OrderCreated and answers 202 with the order id. Send an Idempotency-Key header to make retries safe.")
             .Accepts<PlaceOrderRequest>("application/json")
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
         api.MapGet("/{order_id}", GetOrderAsync)
-            .WithName("GetOrder")
+            .WithName(GetOrderOperation)
             .WithSummary("Get an order's status")
-            .WithDescription("The order as recorded: status (PENDING, PROCESSED, FAILED), items, timestamps and failure reason.");
+            .WithDescription("The order as recorded: status (PENDING, PROCESSED, FAILED), items, timestamps and failure reason.")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
         return api;
     }
