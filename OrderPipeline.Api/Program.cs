@@ -1,3 +1,4 @@
+using OrderPipeline.Api.Authentication;
 using OrderPipeline.Api.Extensions;
 using OrderPipeline.Api.Orders;
 
@@ -10,6 +11,7 @@ var app = builder.Build();
 
 app.UseExceptionHandler();
 app.UseProblemStatusCodePages();
+app.UseCustomerAuthentication();
 app.MapOpenApi();
 app.MapOrdersApi();
 app.MapDefaultEndpoints();

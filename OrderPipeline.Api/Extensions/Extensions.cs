@@ -1,4 +1,5 @@
 using Amazon.SQS;
+using OrderPipeline.Api.Authentication;
 using OrderPipeline.Api.Idempotency;
 using OrderPipeline.Api.Orders;
 using OrderPipeline.Api.Publishing;
@@ -25,6 +26,7 @@ internal static class Extensions
         builder.Services.AddSingleton<IdempotencyKeyStore>();
         builder.Services.AddHostedService<ExpiredKeyCleanup>();
 
+        builder.AddCustomerAuthentication();
         builder.Services.AddProblemDetails();
         // The API speaks snake_case, like the events.
         builder.Services.ConfigureHttpJsonOptions(options =>

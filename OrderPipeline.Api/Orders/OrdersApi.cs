@@ -2,6 +2,7 @@ using System.Data.Common;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using MySqlConnector;
+using OrderPipeline.Api.Authentication;
 using OrderPipeline.Api.Idempotency;
 using OrderPipeline.Api.Publishing;
 using OrderPipeline.Messaging.Events;
@@ -21,7 +22,8 @@ public static partial class OrdersApi
 
     public static RouteGroupBuilder MapOrdersApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/orders").WithTags("Orders");
+        // Open unless an authority is configured (AuthenticationExtensions): then only a signed-in customer gets in.
+        var api = app.MapGroup("/api/orders").WithTags("Orders").RequireAuthorization(AuthenticationExtensions.CustomerPolicy);
 
         // Every response each operation can give is declared here, beside the return types that declare 202, 400 and
         // 200; OrdersApiDocument describes them (headers, shapes, examples) in the OpenAPI document.
@@ -29,6 +31,8 @@ public static partial class OrdersApi
             .WithName(PlaceOrderOperation)
             .WithSummary("Place an order")
             .Accepts<PlaceOrderRequest>("application/json")
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
@@ -38,6 +42,7 @@ public static partial class OrdersApi
             .WithName(GetOrderOperation)
             .WithSummary("Get an order's status")
             .WithDescription("The order as recorded: status (PENDING, PROCESSED, FAILED), items, timestamps and failure reason.")
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
@@ -87,6 +92,15 @@ public static partial class OrdersApi
         {
             telemetry.RecordRejected(StatusCodes.Status400BadRequest);
             return TypedResults.ValidationProblem(errors, title: "The order is not valid", detail: "See errors: each names a field and what is wrong with it.");
+        }
+
+        if (CustomerIdentity.SubjectOf(context.User) is { } customer && customer != order.CustomerId)
+        {
+            // A signed-in customer places orders as itself only.
+            return Reject(telemetry, TypedResults.Problem(
+                statusCode: StatusCodes.Status403Forbidden,
+                title: "Not your customer id",
+                detail: "customer_id must be the subject of your token."));
         }
 
         var logger = loggers.CreateLogger(typeof(OrdersApi));
@@ -160,6 +174,11 @@ public static partial class OrdersApi
         {
             context.Response.Headers.RetryAfter = "5";
             return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Orders cannot be read right now", detail: "The order database is unreachable; retry later.");
+        }
+        if (order is not null && CustomerIdentity.SubjectOf(context.User) is { } customer && customer != order.CustomerId)
+        {
+            // Another customer's order is answered as if it did not exist: its id says nothing to whoever guesses it.
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Order not found", detail: $"No order {id} exists.");
         }
         if (order is not null)
         {

@@ -168,6 +168,10 @@ public static class OrdersApiDocument
         Example(Response(operation, StatusCodes.Status415UnsupportedMediaType, "Not JSON (Content-Type is not application/json), or JSON declared in a charset other than UTF-8."), ProblemJson,
             Problem(415, "Unsupported media type", "Send the order as JSON with Content-Type: application/json."));
 
+        Unauthorized(operation);
+        Example(Response(operation, StatusCodes.Status403Forbidden, "Signed in, but customer_id is not the token's subject: a customer places orders as itself only."), ProblemJson,
+            Problem(403, "Not your customer id", "customer_id must be the subject of your token."));
+
         var conflict = Response(operation, StatusCodes.Status422UnprocessableEntity,
             $"The Idempotency-Key was first used by this customer with a different order (type {OrderProblems.IdempotencyKeyReusedType}): nothing was accepted; "
             + "order_id and Location name that first order, which stands.");
@@ -220,8 +224,10 @@ public static class OrdersApiDocument
             ["processed_at"] = "2026-11-29T18:00:00.456789Z",
         });
 
+        Unauthorized(operation);
+
         var notFound = Response(operation, StatusCodes.Status404NotFound,
-            "No order with this id is recorded. If the id was issued in the last 15 minutes, or for an Idempotency-Key whose order is not recorded yet, "
+            "No order with this id is recorded (for a signed-in customer: none of theirs). If the id was issued in the last 15 minutes, or for an Idempotency-Key whose order is not recorded yet, "
             + $"the type is {OrderProblems.NotRecordedYetType} (title \"Order not recorded yet\") and Retry-After says when to look again.");
         RetryAfter(notFound, required: false);
         var notFoundContent = notFound.Content![ProblemJson];
@@ -241,6 +247,11 @@ public static class OrdersApiDocument
         Example(unavailable, ProblemJson, Problem(503, "Orders cannot be read right now", "The order database is unreachable; retry later."));
     }
 
+    /// <summary>Only when the Api requires a token (Auth:Authority, or behind API Gateway's authorizer).</summary>
+    private static void Unauthorized(OpenApiOperation operation) =>
+        Example(Response(operation, StatusCodes.Status401Unauthorized, "No valid token, where the Api requires one (Auth:Authority is configured, or API Gateway's JWT authorizer is in front)."), ProblemJson,
+            Problem(401, "Unauthorized", null));
+
     private static JsonObject ExampleOrder() => new()
     {
         ["customer_id"] = "c-42",
@@ -249,15 +260,18 @@ public static class OrdersApiDocument
             new JsonObject { ["product_id"] = "SKU-1002", ["quantity"] = 1 }),
     };
 
-    private static JsonObject Problem(int status, string title, string detail, JsonObject? errors = null, string? orderId = null, string? type = null)
+    private static JsonObject Problem(int status, string title, string? detail, JsonObject? errors = null, string? orderId = null, string? type = null)
     {
         var problem = new JsonObject
         {
             ["type"] = type ?? "https://tools.ietf.org/html/rfc9110",
             ["title"] = title,
             ["status"] = status,
-            ["detail"] = detail,
         };
+        if (detail is not null)
+        {
+            problem["detail"] = detail;
+        }
         if (errors is not null)
         {
             problem["errors"] = errors;

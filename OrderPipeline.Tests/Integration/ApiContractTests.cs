@@ -64,8 +64,8 @@ public sealed class ApiContractTests(InfrastructureFixture infra)
         Assert.Equal(["PENDING", "PROCESSED", "FAILED"], Strings(contract.ComponentSchema("OrderView")["properties"]!["status"]!["enum"]));
 
         // Every response each operation can give, errors as problem+json only, each with an example.
-        Assert.Equal(["202", "400", "413", "415", "422", "503"], contract.Operation("post", Orders)["responses"]!.AsObject().Select(r => r.Key).Order());
-        Assert.Equal(["200", "404", "503"], contract.Operation("get", Order)["responses"]!.AsObject().Select(r => r.Key).Order());
+        Assert.Equal(["202", "400", "401", "403", "413", "415", "422", "503"], contract.Operation("post", Orders)["responses"]!.AsObject().Select(r => r.Key).Order());
+        Assert.Equal(["200", "401", "404", "503"], contract.Operation("get", Order)["responses"]!.AsObject().Select(r => r.Key).Order());
         foreach (var (method, path) in new[] { ("post", Orders), ("get", Order) })
         {
             foreach (var (status, response) in contract.Operation(method, path)["responses"]!.AsObject())
