@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
 using System.Text.Json;
 using MySqlConnector;
 using OrderPipeline.Messaging.Events;
@@ -134,12 +136,26 @@ public sealed class ProcessorOutageTests(InfrastructureFixture infra)
         var customer = $"outage-{kind}-{Guid.NewGuid():N}"[..32];
         var serviceSettings = infra.ServiceSettings(orderCreated).With([("Queues:OrderProcessed", orderProcessed), .. settings]);
         var instances = Enumerable.Range(0, processors).Select(_ => new ServiceFactory<OrderCreatedHandler>(serviceSettings)).ToList();
+        long pauses = 0;
+        using var listener = new MeterListener();
         try
         {
             foreach (var instance in instances)
             {
                 _ = instance.Server; // starts the host and its consumer
             }
+            // The consumers' pauses, counted for these instances only (their own meter factories), as evidence that the
+            // outage was seen as one rather than happening to miss every order.
+            var factories = instances.Select(i => i.Services.GetRequiredService<IMeterFactory>()).ToHashSet();
+            listener.InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Name == "orderpipeline.consumer.outages" && instrument.Meter.Scope is IMeterFactory factory && factories.Contains(factory))
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            };
+            listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref pauses, value));
+            listener.Start();
             var sent = new ConcurrentQueue<string>();
             using var stopSending = new CancellationTokenSource();
             var sending = SendOrdersAsync(orderCreated, customer, product, sent, stopSending.Token);
@@ -166,6 +182,7 @@ public sealed class ProcessorOutageTests(InfrastructureFixture infra)
             Assert.True(dead == 0, $"{dead} of {total} orders reached the DLQ during a {kind} outage");
             Assert.Equal(total, settled);
             Assert.Equal(0, await DeadLettersAsync(orderCreatedDlq));
+            Assert.True(Interlocked.Read(ref pauses) > 0, "the Processor never paused for the outage");
         }
         finally
         {
