@@ -84,11 +84,6 @@ public sealed partial class MySqlOutageDetector(MySqlDataSource dataSource, stri
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
             LogProbeFailed(logger, ex.Message);
-            if (ex is OperationCanceledException)
-            {
-                // The connection may be stuck mid-command on a hung server: do not hand it back to the pool.
-                MySqlConnection.ClearPool(new MySqlConnection(dataSource.ConnectionString));
-            }
             return false;
         }
     }

@@ -147,7 +147,7 @@ public sealed partial class SqsQueueConsumer(
                 heldSince ??= _clock.GetTimestamp();
                 if (!await WaitForRecoveryAsync(heldSince.Value, message, stoppingToken).ConfigureAwait(false))
                 {
-                    heartbeat.Untrack(message);
+                    await heartbeat.UntrackAsync(message).ConfigureAwait(false);
                     await ReleaseAsync(queueUrl, message).ConfigureAwait(false);
                     return;
                 }
@@ -166,7 +166,7 @@ public sealed partial class SqsQueueConsumer(
                 heldSince ??= _clock.GetTimestamp();
                 continue;
             }
-            heartbeat.Untrack(message);
+            await heartbeat.UntrackAsync(message).ConfigureAwait(false);
             await DelayRetryAsync(queueUrl, message, inbound.ReceiveCount, settings).ConfigureAwait(false);
             return;
         }

@@ -15,6 +15,10 @@ internal sealed partial class VisibilityHeartbeat(IAmazonSQS sqs, string queueUr
 {
     private readonly ConcurrentDictionary<string, string> _receipts = new(StringComparer.Ordinal);
 
+    // Held during each round of extensions: once UntrackAsync returns, no extension of that message is under way that
+    // could undo the visibility its consumer is about to give it (a retry delay, or 0 to give it back).
+    private readonly SemaphoreSlim _round = new(1, 1);
+
     public TimeSpan Interval { get; } = TimeSpan.FromMilliseconds(Math.Max(200, visibilityTimeout.TotalMilliseconds / 3));
 
     public int Count => _receipts.Count;
@@ -22,8 +26,22 @@ internal sealed partial class VisibilityHeartbeat(IAmazonSQS sqs, string queueUr
     /// <summary>From its receipt until <see cref="Untrack"/>: the message is extended before it expires.</summary>
     public void Track(Message message) => _receipts[message.MessageId] = message.ReceiptHandle;
 
-    /// <summary>Before the message is deleted or given back, so the heartbeat does not undo that.</summary>
+    /// <summary>Before the message is deleted: an extension racing with the delete only fails.</summary>
     public void Untrack(Message message) => _receipts.TryRemove(message.MessageId, out _);
+
+    /// <summary>Before the message's visibility is changed, so the heartbeat does not undo that.</summary>
+    public async Task UntrackAsync(Message message)
+    {
+        await _round.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            _receipts.TryRemove(message.MessageId, out _);
+        }
+        finally
+        {
+            _round.Release();
+        }
+    }
 
     public async Task RunAsync(CancellationToken stoppingToken)
     {
@@ -44,26 +62,39 @@ internal sealed partial class VisibilityHeartbeat(IAmazonSQS sqs, string queueUr
     internal async Task ExtendAsync(CancellationToken cancellationToken)
     {
         var seconds = (int)Math.Ceiling(visibilityTimeout.TotalSeconds);
-        foreach (var chunk in _receipts.ToArray().Chunk(10))
+        await _round.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            var entries = chunk.Select((r, i) => new ChangeMessageVisibilityBatchRequestEntry(i.ToString(CultureInfo.InvariantCulture), r.Value)
+            foreach (var chunk in _receipts.ToArray().Chunk(10))
             {
-                VisibilityTimeout = seconds,
-            }).ToList();
-            try
-            {
-                var response = await sqs.ChangeMessageVisibilityBatchAsync(queueUrl, entries, cancellationToken).ConfigureAwait(false);
-                foreach (var failure in response.Failed ?? [])
-                {
-                    // Usually a message deleted between the snapshot and the call: nothing to extend.
-                    LogExtendRefused(logger, failure.Id, failure.Message);
-                }
+                await ExtendAsync(chunk, seconds, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+        }
+        finally
+        {
+            _round.Release();
+        }
+    }
+
+    private async Task ExtendAsync(KeyValuePair<string, string>[] chunk, int seconds, CancellationToken cancellationToken)
+    {
+        var entries = chunk.Select((r, i) => new ChangeMessageVisibilityBatchRequestEntry(i.ToString(CultureInfo.InvariantCulture), r.Value)
+        {
+            VisibilityTimeout = seconds,
+        }).ToList();
+        try
+        {
+            var response = await sqs.ChangeMessageVisibilityBatchAsync(queueUrl, entries, cancellationToken).ConfigureAwait(false);
+            foreach (var failure in response.Failed ?? [])
             {
-                // Tried again on the next beat, a third of a timeout later: still before the message expires.
-                LogExtendFailed(logger, ex, entries.Count);
+                // Usually a message deleted between the snapshot and the call: nothing to extend.
+                LogExtendRefused(logger, failure.Id, failure.Message);
             }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Tried again on the next beat, a third of a timeout later: still before the message expires.
+            LogExtendFailed(logger, ex, entries.Count);
         }
     }
 
