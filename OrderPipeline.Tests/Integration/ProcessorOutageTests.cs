@@ -51,7 +51,7 @@ public sealed class ProcessorOutageTests(InfrastructureFixture infra)
     public Task A_lock_wait_storm_sends_no_order_to_the_dlq() =>
         // Longer than the others: with 1 s lock waits, the transaction's 5 attempts give up after about 5 s, so the
         // Processor goes through several pause-probe-retry cycles before the rows are free. (The code before the breaker
-        // also passes this one: its session kept the server's 50 s lock wait and waited the storm out in one attempt.)
+        // also passed this one, with 22 and with 30 s storms; why was not established.)
         RunThroughOutageAsync("locks", LockStormAsync, TimeSpan.FromSeconds(22),
             settings: ("Orders:Transaction:LockWaitTimeoutSeconds", "1"));
 
