@@ -33,6 +33,18 @@ public static class MySqlDataSourceExtensions
         return builder;
     }
 
+    /// <summary>
+    /// Makes database outages pause the service's queue consumers instead of sending their messages to a DLQ
+    /// (see <see cref="MySqlOutageDetector"/>). Call after <see cref="AddMySqlDataSource"/>.
+    /// </summary>
+    /// <param name="probeSql">A write on one of the service's tables that matches nothing, e.g. <c>UPDATE t SET c = c WHERE FALSE</c>.</param>
+    public static IHostApplicationBuilder AddMySqlOutageDetection(this IHostApplicationBuilder builder, string probeSql, TimeSpan? probeTimeout = null)
+    {
+        builder.Services.AddSingleton<OrderPipeline.Messaging.Outages.IOutageDetector>(sp => new MySqlOutageDetector(
+            sp.GetRequiredService<MySqlDataSource>(), probeSql, probeTimeout ?? TimeSpan.FromSeconds(3), sp.GetRequiredService<ILogger<MySqlOutageDetector>>()));
+        return builder;
+    }
+
     private sealed class MySqlHealthCheck(MySqlDataSource dataSource) : IHealthCheck
     {
         public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
