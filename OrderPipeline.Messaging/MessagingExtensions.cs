@@ -53,6 +53,8 @@ public static class MessagingExtensions
         var services = builder.Services;
         services.AddOptions<SqsConsumerOptions>().BindConfiguration(SqsConsumerOptions.SectionName);
         services.AddOptions<OutageOptions>().BindConfiguration(OutageOptions.SectionName);
+        services.AddOptions<OutageRequeueOptions>().BindConfiguration(OutageRequeueOptions.SectionName);
+        services.TryAddSingleton<OutageRequeue>();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IOutageDetector, NoOutageDetector>();
         services.TryAddSingleton<OutageBreaker>();

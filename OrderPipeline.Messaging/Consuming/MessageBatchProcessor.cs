@@ -37,6 +37,32 @@ public sealed partial class MessageBatchProcessor(
         return [.. batch.Select(m => m.MessageId).Where(id => !handled.ContainsKey(id))];
     }
 
+    /// <summary>
+    /// Handles a batch and says how each message ended. Once one has met an outage, the messages not yet started are not
+    /// tried (each would wait out the same timeouts) and end as outages too.
+    /// </summary>
+    public async Task<IReadOnlyList<(InboundMessage Message, MessageOutcome Outcome)>> ProcessUntilOutageAsync(
+        string queue, IReadOnlyList<InboundMessage> batch, CancellationToken cancellationToken)
+    {
+        var outcomes = new MessageOutcome[batch.Count];
+        Exception? outage = null;
+        var parallelism = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Value.MaxConcurrency) };
+        await Parallel.ForEachAsync(Enumerable.Range(0, batch.Count), parallelism, async (i, _) =>
+        {
+            if (Volatile.Read(ref outage) is { } seen)
+            {
+                outcomes[i] = MessageOutcome.Outage(seen);
+                return;
+            }
+            outcomes[i] = await HandleAsync(queue, batch[i], cancellationToken).ConfigureAwait(false);
+            if (outcomes[i].IsOutage)
+            {
+                Interlocked.CompareExchange(ref outage, outcomes[i].Error, null);
+            }
+        }).ConfigureAwait(false);
+        return [.. batch.Select((message, i) => (message, outcomes[i]))];
+    }
+
     /// <summary>Handles one message; never throws.</summary>
     public async Task<MessageOutcome> HandleAsync(string queue, InboundMessage message, CancellationToken cancellationToken)
     {

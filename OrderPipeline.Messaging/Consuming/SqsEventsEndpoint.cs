@@ -16,7 +16,7 @@ public static class SqsEventsEndpoint
     /// treats anything else as an empty result, and Lambda would then delete the whole batch.
     /// </summary>
     public static IEndpointConventionBuilder MapSqsEvents(this IEndpointRouteBuilder endpoints) =>
-        endpoints.MapPost(Path, async (HttpRequest request, MessageBatchProcessor processor, CancellationToken cancellationToken) =>
+        endpoints.MapPost(Path, async (HttpRequest request, MessageBatchProcessor processor, OutageRequeue requeue, ConsumedQueue consumed, CancellationToken cancellationToken) =>
         {
             LambdaSqsEvent? sqsEvent;
             try
@@ -38,8 +38,17 @@ public static class SqsEventsEndpoint
             foreach (var group in (sqsEvent.Records ?? []).GroupBy(r => r.EventSourceArn ?? "unknown"))
             {
                 var batch = group.Select(ToInbound).ToList();
-                var failed = await processor.ProcessAsync(QueueUrlResolver.DisplayName(group.Key), batch, cancellationToken);
-                failures.AddRange(failed.Select(id => new LambdaBatchItemFailure(id)));
+                foreach (var (message, outcome) in await processor.ProcessUntilOutageAsync(QueueUrlResolver.DisplayName(group.Key), batch, cancellationToken))
+                {
+                    // An outage's message goes back as a delayed copy rather than spending a receive (see OutageRequeue);
+                    // the function serves one queue, the one it consumes.
+                    var settled = outcome.Handled
+                        || (outcome.IsOutage && requeue.MayRequeue(message) && await requeue.TryRequeueAsync(consumed.NameOrUrl, message, cancellationToken));
+                    if (!settled)
+                    {
+                        failures.Add(new LambdaBatchItemFailure(message.MessageId));
+                    }
+                }
             }
             return Results.Json(new LambdaBatchResponse(failures), LambdaJsonContext.Default.LambdaBatchResponse);
         }).ExcludeFromDescription();

@@ -9,6 +9,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OrderPipeline.Messaging.Consuming;
+using OrderPipeline.Messaging.Sqs;
+using OrderPipeline.Tests.Support;
 using OrderPipeline.Messaging.Telemetry;
 
 namespace OrderPipeline.Tests.Unit;
@@ -47,6 +49,13 @@ public sealed class SqsEventsEndpointTests
         builder.Services.AddSingleton<MessagingTelemetry>();
         builder.Services.AddSingleton(Options.Create(new SqsConsumerOptions { Enabled = false, MaxConcurrency = 4 }));
         builder.Services.AddSingleton<MessageBatchProcessor>();
+        // Only reached on an outage, which none of these handlers reports (LambdaOutageTests covers it on the emulator).
+        FakeSqs.Create(out var sqs);
+        builder.Services.AddSingleton(sqs);
+        builder.Services.AddSingleton<QueueUrlResolver>();
+        builder.Services.AddSingleton(Options.Create(new OutageRequeueOptions()));
+        builder.Services.AddSingleton<OutageRequeue>();
+        builder.Services.AddSingleton(new ConsumedQueue("order-created"));
         var app = builder.Build();
         app.MapSqsEvents();
         await app.StartAsync(TestContext.Current.CancellationToken);
