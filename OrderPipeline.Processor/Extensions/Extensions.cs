@@ -26,6 +26,10 @@ internal static class Extensions
         builder.Services.AddSingleton<OutboxPublisher>();
 
         builder.Services.AddOptions<OutboxOptions>().BindConfiguration(OutboxOptions.SectionName);
+        builder.Services.AddSingleton<OutboxClaims>();
+        builder.Services.AddSingleton<OutboxTelemetry>();
         builder.Services.AddHostedService<OutboxRelay>();
+        builder.Services.AddOptions<OutboxRetentionOptions>().BindConfiguration(OutboxRetentionOptions.SectionName);
+        builder.Services.AddHostedService<OutboxCleanup>();
     }
 }
