@@ -3,8 +3,8 @@
 --
 -- MySQL commits DDL statement by statement, and MySQL 8 has no ADD COLUMN/INDEX IF NOT EXISTS, so each table is
 -- changed by exactly one ALTER (atomic: all of it or nothing). Should the second statement fail (e.g. a metadata
--- lock wait), the first one stays applied and a rerun stops on it ("Duplicate key name"): then run the remaining
--- statement by hand and record the migration (see README.md here).
+-- lock wait behind a long transaction), the first one stays applied and a rerun would stop on it ("Duplicate key
+-- name"): run `ALTER TABLE notifications DROP INDEX ix_notifications_notified_at` and run the migration step again.
 
 ALTER TABLE notifications
     -- The retention cleanup deletes by age, a few hundred rows at a time, without scanning the table.
