@@ -24,13 +24,20 @@ public sealed class OutboxRelayLeaseTests(InfrastructureFixture infra) : IAsyncD
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
+    // One for the whole class: meters are cheap, and a provider per relay would never be disposed.
+    private static readonly ServiceProvider MeterServices = new ServiceCollection().AddMetrics().BuildServiceProvider();
+
     private readonly ProcessorParts _parts = new(infra.Database.ConnectionString, "order-processed");
-    private readonly MessagingTelemetry _messaging = new(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>());
+    private readonly MessagingTelemetry _messaging = new(Meters);
+    private readonly List<OutboxTelemetry> _relayTelemetry = [];
 
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
+    private static IMeterFactory Meters => MeterServices.GetRequiredService<IMeterFactory>();
+
     public async ValueTask DisposeAsync()
     {
+        _relayTelemetry.ForEach(t => t.Dispose());
         _messaging.Dispose();
         await _parts.DisposeAsync();
     }
@@ -61,9 +68,13 @@ public sealed class OutboxRelayLeaseTests(InfrastructureFixture infra) : IAsyncD
 
     private SqsEventPublisher RealPublisher() => new(infra.SqsClient, new QueueUrlResolver(infra.SqsClient), _messaging);
 
-    private OutboxRelay Relay(IEventPublisher publisher, OutboxOptions? options = null) =>
-        new(new OutboxClaims(_parts.DataSource), publisher, new OutboxTelemetry(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>()),
+    private OutboxRelay Relay(IEventPublisher publisher, OutboxOptions? options = null)
+    {
+        var telemetry = new OutboxTelemetry(Meters);
+        _relayTelemetry.Add(telemetry);
+        return new(new OutboxClaims(_parts.DataSource), publisher, telemetry,
             Options.Create(options ?? new OutboxOptions { GraceSeconds = 0 }), TimeProvider.System, NullLogger<OutboxRelay>.Instance);
+    }
 
     /// <summary>Publishes whatever other tests of the collection left in the outbox, so a test starts from an empty backlog.</summary>
     private async Task DrainAsync(OutboxRelay? relay = null)
