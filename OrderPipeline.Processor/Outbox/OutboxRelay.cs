@@ -32,8 +32,7 @@ public sealed partial class OutboxRelay(
                 }
                 while (pass.Claimed >= options.Value.BatchSize && !stoppingToken.IsCancellationRequested);
 
-                var oldest = await claims.OldestUnpublishedAsync(stoppingToken).ConfigureAwait(false);
-                telemetry.RecordOldestUnpublished(oldest, clock.GetUtcNow().UtcDateTime);
+                await MeasureBacklogAsync(stoppingToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
@@ -87,6 +86,13 @@ public sealed partial class OutboxRelay(
             LogRelayed(logger, sent.Count);
         }
         return new RelayPass(claimed.Count, sent.Count, failed.Count);
+    }
+
+    /// <summary>Updates the age of the oldest unpublished row, the figure an alarm watches.</summary>
+    public async Task MeasureBacklogAsync(CancellationToken cancellationToken)
+    {
+        var oldest = await claims.OldestUnpublishedAsync(cancellationToken).ConfigureAwait(false);
+        telemetry.RecordOldestUnpublished(oldest, clock.GetUtcNow().UtcDateTime);
     }
 
     private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken stoppingToken)

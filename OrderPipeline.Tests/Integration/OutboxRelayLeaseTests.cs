@@ -298,4 +298,62 @@ public sealed class OutboxRelayLeaseTests(InfrastructureFixture infra) : IAsyncD
         Assert.Equal(backlog.Count, received.Distinct().Count());
         Assert.Equal(0, (await infra.SqsClient.GetQueueAttributesAsync(queueUrl, ["ApproximateNumberOfMessages"], Cancel)).ApproximateNumberOfMessages);
     }
+
+    [Fact]
+    public async Task The_relay_reports_its_batches_and_the_age_of_the_oldest_unpublished_row()
+    {
+        await DrainAsync();
+        var (queueUrl, _) = await infra.CreateQueuePairAsync("metrics");
+        var measurements = new System.Collections.Concurrent.ConcurrentDictionary<string, double>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == OutboxTelemetry.Name)
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+            measurements.AddOrUpdate(instrument.Name + Outcome(tags), value, (_, sum) => sum + value));
+        listener.SetMeasurementEventCallback<double>((instrument, value, _, _) => measurements[instrument.Name] = value);
+        listener.Start();
+        var relay = Relay(RealPublisher());
+
+        // Nothing waiting: the age is 0.
+        await relay.MeasureBacklogAsync(Cancel);
+        listener.RecordObservableInstruments();
+        Assert.Equal(0, measurements["orderpipeline.outbox.oldest_unpublished_age"]);
+
+        // A row written a minute ago, held by another relay's lease: it is what the figure must show.
+        var held = await AddRowsAsync(queueUrl, 1, "live-relay", DateTime.UtcNow.AddMinutes(10));
+        try
+        {
+            await AddRowsAsync(queueUrl, 2);
+            Assert.Equal(new RelayPass(2, 2, 0), await relay.RelayOnceAsync(Cancel));
+            await relay.MeasureBacklogAsync(Cancel);
+            listener.RecordObservableInstruments();
+
+            Assert.InRange(measurements["orderpipeline.outbox.oldest_unpublished_age"], 59, 3600);
+            Assert.Equal(1, measurements["orderpipeline.outbox.relay.batches"]);
+            Assert.Equal(2, measurements["orderpipeline.outbox.relay.messages/published"]);
+        }
+        finally
+        {
+            await DeleteRowsAsync(held);
+        }
+
+        static string Outcome(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "outcome")
+                {
+                    return "/" + tag.Value;
+                }
+            }
+            return "";
+        }
+    }
 }
