@@ -1,3 +1,4 @@
+using OrderPipeline.Api.Authentication;
 using OrderPipeline.Api.Extensions;
 using OrderPipeline.Api.Orders;
 
@@ -9,7 +10,8 @@ builder.AddApplicationServices();
 var app = builder.Build();
 
 app.UseExceptionHandler();
-app.UseStatusCodePages();
+app.UseProblemStatusCodePages();
+app.UseCustomerAuthentication();
 app.MapOpenApi();
 app.MapOrdersApi();
 app.MapDefaultEndpoints();

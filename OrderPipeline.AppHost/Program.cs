@@ -9,6 +9,7 @@ var dataDirectory = Path.GetFullPath(settings["DataDirectory"] ?? Path.Combine(b
 
 var mysql = builder.AddMySql("mysql", port: settings.GetValue<int?>("MySqlPort"))
     .WithDataDirectory(Path.Combine(dataDirectory, "mysql"), reset: settings.GetValue<bool>("Reset"))
+    .WithOutageCommands()
     .WithAutoRestart();
 var orders = mysql.AddDatabase("orders");
 
@@ -46,18 +47,22 @@ builder.AddProject<Projects.OrderPipeline_Api>("api")
     .WaitFor(orderCreated)
     .WithAutoRestart();
 
-builder.AddProject<Projects.OrderPipeline_Processor>("processor")
-    .WithBuiltProgram()
-    .WithoutHttpsCertificate()
-    .WithHttpEndpoint(name: "http")
-    .WithHttpHealthCheck("/health")
-    .WithReference(orders)
-    .WithReference(orderCreated)
-    .WithReference(orderProcessed)
-    .WaitForCompletion(migrations)
-    .WaitFor(orderCreated)
-    .WaitFor(orderProcessed)
-    .WithAutoRestart();
+// One Processor by default; AppHost:Processors runs more side by side, as several instances would run in AWS.
+for (var instance = 1; instance <= Math.Max(1, settings.GetValue<int?>("Processors") ?? 1); instance++)
+{
+    builder.AddProject<Projects.OrderPipeline_Processor>(instance == 1 ? "processor" : $"processor-{instance}")
+        .WithBuiltProgram()
+        .WithoutHttpsCertificate()
+        .WithHttpEndpoint(name: "http")
+        .WithHttpHealthCheck("/health")
+        .WithReference(orders)
+        .WithReference(orderCreated)
+        .WithReference(orderProcessed)
+        .WaitForCompletion(migrations)
+        .WaitFor(orderCreated)
+        .WaitFor(orderProcessed)
+        .WithAutoRestart();
+}
 
 builder.AddProject<Projects.OrderPipeline_Notifier>("notifier")
     .WithBuiltProgram()

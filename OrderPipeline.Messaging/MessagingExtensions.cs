@@ -3,7 +3,10 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using OrderPipeline.Messaging.Consuming;
+using OrderPipeline.Messaging.Outages;
 using OrderPipeline.Messaging.Publishing;
 using OrderPipeline.Messaging.Sqs;
 using OrderPipeline.Messaging.Telemetry;
@@ -38,17 +41,44 @@ public static class MessagingExtensions
 
     /// <summary>
     /// Consumes one queue (call <see cref="AddSqsMessaging"/> first, naming it among the queues used) with <typeparamref name="THandler"/>: a long-polling consumer (on unless
-    /// <c>Messaging:Consumer:Enabled</c> is false) and the same batch processing behind POST /events.
+    /// <c>Messaging:Consumer:Enabled</c> is false) and the same batch processing behind POST /events. A service may consume
+    /// several queues; all its consumers share one <see cref="OutageBreaker"/>, which an <see cref="IOutageDetector"/>
+    /// registered by the service (none: nothing is ever an outage) opens.
     /// </summary>
     public static IHostApplicationBuilder AddSqsConsumer<THandler>(this IHostApplicationBuilder builder, Func<QueueOptions, string> queue)
         where THandler : class, IMessageHandler
     {
         var queues = builder.Configuration.GetSection(QueueOptions.SectionName).Get<QueueOptions>() ?? new QueueOptions();
-        builder.Services.AddOptions<SqsConsumerOptions>().BindConfiguration(SqsConsumerOptions.SectionName);
-        builder.Services.AddSingleton<IMessageHandler, THandler>();
-        builder.Services.AddSingleton<MessageBatchProcessor>();
-        builder.Services.AddSingleton(new ConsumedQueue(queue(queues)));
-        builder.Services.AddHostedService<SqsQueueConsumer>();
+        var consumed = new ConsumedQueue(queue(queues));
+        var services = builder.Services;
+        services.AddOptions<SqsConsumerOptions>().BindConfiguration(SqsConsumerOptions.SectionName);
+        services.AddOptions<OutageOptions>().BindConfiguration(OutageOptions.SectionName);
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IOutageDetector, NoOutageDetector>();
+        services.TryAddSingleton<OutageBreaker>();
+        services.TryAddSingleton<THandler>();
+        // POST /events serves the first consumer's handler (Lambda gives each function one queue).
+        services.TryAddSingleton<IMessageHandler>(sp => sp.GetRequiredService<THandler>());
+        services.TryAddSingleton(sp => NewProcessor(sp, sp.GetRequiredService<IMessageHandler>()));
+        services.TryAddSingleton(consumed);
+        // Not AddHostedService: that registers one consumer per type, and a service may consume several queues.
+        services.AddSingleton<IHostedService>(sp => new SqsQueueConsumer(
+            sp.GetRequiredService<IAmazonSQS>(),
+            sp.GetRequiredService<QueueUrlResolver>(),
+            NewProcessor(sp, sp.GetRequiredService<THandler>()),
+            consumed,
+            sp.GetRequiredService<OutageBreaker>(),
+            sp.GetRequiredService<IOptions<SqsConsumerOptions>>(),
+            sp.GetRequiredService<IOptions<OutageOptions>>(),
+            sp.GetRequiredService<ILogger<SqsQueueConsumer>>(),
+            sp.GetRequiredService<TimeProvider>()));
         return builder;
     }
+
+    private static MessageBatchProcessor NewProcessor(IServiceProvider services, IMessageHandler handler) => new(
+        handler,
+        services.GetRequiredService<MessagingTelemetry>(),
+        services.GetRequiredService<IOptions<SqsConsumerOptions>>(),
+        services.GetRequiredService<ILogger<MessageBatchProcessor>>(),
+        services.GetRequiredService<IOutageDetector>());
 }

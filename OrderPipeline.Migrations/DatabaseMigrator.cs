@@ -71,6 +71,10 @@ public sealed partial class DatabaseMigrator(MySqlDataSource dataSource, IOption
             await connection.ExecuteAsync(new CommandDefinition(MigrationScript.ReadResource(SeedResource), cancellationToken: cancellationToken)).ConfigureAwait(false);
             LogSeeded(logger);
         }
+        if (settings.CreateIamDatabaseUsers)
+        {
+            await Aws.IamDatabaseUsers.ApplyAsync(connection, logger, cancellationToken).ConfigureAwait(false);
+        }
         if (applied.Count == 0)
         {
             LogUpToDate(logger, scripts.Count == 0 ? 0 : scripts[^1].Version);

@@ -23,12 +23,25 @@ public static class MySqlDataSourceExtensions
                     $"No connection string '{connectionName}': set ConnectionStrings__{connectionName} (the AppHost does this for you).");
             }
             var connection = DatabaseCredentials.Apply(new MySqlConnectionStringBuilder(connectionString), builder.Configuration);
-            return new MySqlDataSourceBuilder(connection.ConnectionString)
-                .UseLoggerFactory(sp.GetRequiredService<ILoggerFactory>())
-                .Build();
+            var dataSource = new MySqlDataSourceBuilder(connection.ConnectionString)
+                .UseLoggerFactory(sp.GetRequiredService<ILoggerFactory>());
+            // In AWS: an IAM token per connection instead of a password (Database:IamAuthentication).
+            return RdsIamAuthentication.Configure(dataSource, builder.Configuration).Build();
         });
         builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
             "mysql", sp => new MySqlHealthCheck(sp.GetRequiredService<MySqlDataSource>()), failureStatus: null, tags: ["ready"]));
+        return builder;
+    }
+
+    /// <summary>
+    /// Makes database outages pause the service's queue consumers instead of sending their messages to a DLQ
+    /// (see <see cref="MySqlOutageDetector"/>). Call after <see cref="AddMySqlDataSource"/>.
+    /// </summary>
+    /// <param name="probeSql">A write on one of the service's tables that matches nothing, e.g. <c>UPDATE t SET c = c WHERE FALSE</c>.</param>
+    public static IHostApplicationBuilder AddMySqlOutageDetection(this IHostApplicationBuilder builder, string probeSql, TimeSpan? probeTimeout = null)
+    {
+        builder.Services.AddSingleton<OrderPipeline.Messaging.Outages.IOutageDetector>(sp => new MySqlOutageDetector(
+            sp.GetRequiredService<MySqlDataSource>(), probeSql, probeTimeout ?? TimeSpan.FromSeconds(3), sp.GetRequiredService<ILogger<MySqlOutageDetector>>()));
         return builder;
     }
 

@@ -1,4 +1,8 @@
+using Amazon.SQS;
+using OrderPipeline.Api.Authentication;
+using OrderPipeline.Api.Idempotency;
 using OrderPipeline.Api.Orders;
+using OrderPipeline.Api.Publishing;
 using OrderPipeline.Messaging;
 
 namespace OrderPipeline.Api.Extensions;
@@ -8,15 +12,40 @@ internal static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddMySqlDataSource("orders");
+        // The SQS client's own retries are off here (registered before AddSqsMessaging, which only adds one if none is):
+        // OrderCreatedPublisher retries the same message itself and must see every attempt to tell "nothing was
+        // stored" from "the outcome is unknown" (a retry that is refused can hide an earlier one that timed out).
+        var awsOptions = builder.Configuration.GetAWSOptions();
+        awsOptions.DefaultClientConfig.MaxErrorRetry = 0;
+        builder.Services.AddAWSService<IAmazonSQS>(awsOptions);
         builder.AddSqsMessaging(queues => queues.OrderCreated);
+        builder.Services.AddOptions<PublishingOptions>().BindConfiguration(PublishingOptions.SectionName);
+        builder.Services.AddSingleton<OrderCreatedPublisher>();
 
+        builder.Services.AddOptions<IdempotencyOptions>().BindConfiguration(IdempotencyOptions.SectionName);
+        builder.Services.AddSingleton<IdempotencyKeyStore>();
+        builder.Services.AddHostedService<ExpiredKeyCleanup>();
+
+        builder.AddCustomerAuthentication();
         builder.Services.AddProblemDetails();
         // The API speaks snake_case, like the events.
         builder.Services.ConfigureHttpJsonOptions(options =>
             options.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower);
-        builder.Services.AddOpenApi();
+        // The document served at /openapi/v1.json states the validator's rules and every response: see OrdersApiDocument.
+        builder.Services.AddOpenApi(options => options.AddOrdersContract());
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ApiTelemetry>();
         builder.Services.AddSingleton<OrderQueries>();
+    }
+
+    /// <summary>
+    /// What the framework answers on its own before a handler runs (415 from the POST's Accepts metadata, 404 and 405
+    /// from routing) is application/problem+json too, as the OpenAPI document says, whatever the Accept header asks:
+    /// the default status code page falls back to text/plain when Accept excludes JSON, and this Api speaks JSON only.
+    /// </summary>
+    public static WebApplication UseProblemStatusCodePages(this WebApplication app)
+    {
+        app.UseStatusCodePages(context => TypedResults.Problem(statusCode: context.HttpContext.Response.StatusCode).ExecuteAsync(context.HttpContext));
+        return app;
     }
 }

@@ -1,4 +1,4 @@
-using System.Globalization;
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
@@ -73,7 +73,7 @@ public static class OrderValidator
 
     /// <summary>An Idempotency-Key is 1 to 128 visible ASCII characters.</summary>
     public static string? CheckIdempotencyKey(string key) =>
-        key.Length is 0 or > OrderRules.MaxIdempotencyKeyLength || key.Any(c => c is < '!' or > '~')
+        key.Length is 0 or > OrderRules.MaxIdempotencyKeyLength || key.Any(c => c is < OrderRules.FirstIdempotencyKeyChar or > OrderRules.LastIdempotencyKeyChar)
             ? $"must be 1 to {OrderRules.MaxIdempotencyKeyLength} visible ASCII characters"
             : null;
 
@@ -104,7 +104,7 @@ public static class OrderValidator
             return null;
         }
         var count = items.GetArrayLength();
-        if (count == 0)
+        if (count < OrderRules.MinItems)
         {
             Add(errors, "items", "must contain at least one item");
             return null;
@@ -166,11 +166,12 @@ public static class OrderValidator
         {
             Add(errors, path, $"must be at most {maxLength} characters (has {text.Length})");
         }
-        else if (text.Any(char.IsControl) || char.IsWhiteSpace(text[0]) || char.IsWhiteSpace(text[^1]))
+        else if (text.EnumerateRunes().Any(OrderRules.IsControl) || OrderRules.IsSpace(Rune.GetRuneAt(text, 0))
+            || (Rune.DecodeLastFromUtf16(text, out var last, out _) == OperationStatus.Done && OrderRules.IsSpace(last)))
         {
             Add(errors, path, "must not contain control characters or start or end with white space");
         }
-        else if (text.EnumerateRunes().FirstOrDefault(r => Rune.GetUnicodeCategory(r) == UnicodeCategory.Format) is { Value: > 0 } invisible)
+        else if (text.EnumerateRunes().FirstOrDefault(OrderRules.IsInvisible) is { Value: > 0 } invisible)
         {
             // Zero-width spaces, BOMs, bidirectional overrides and the like: invisible, so two ids that look the
             // same would name different customers or products (or one would be displayed reversed).
@@ -193,9 +194,9 @@ public static class OrderValidator
         {
             Add(errors, path, "must be a whole number");
         }
-        else if (number is < 1 or > OrderRules.MaxQuantity)
+        else if (number is < OrderRules.MinQuantity or > OrderRules.MaxQuantity)
         {
-            Add(errors, path, $"must be between 1 and {OrderRules.MaxQuantity}");
+            Add(errors, path, $"must be between {OrderRules.MinQuantity} and {OrderRules.MaxQuantity}");
         }
         else
         {

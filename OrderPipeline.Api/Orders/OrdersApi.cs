@@ -1,11 +1,11 @@
-using System.Text.Json;
+using System.Data.Common;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.Extensions.Options;
 using MySqlConnector;
+using OrderPipeline.Api.Authentication;
+using OrderPipeline.Api.Idempotency;
+using OrderPipeline.Api.Publishing;
 using OrderPipeline.Messaging.Events;
-using OrderPipeline.Messaging.Publishing;
-using OrderPipeline.Messaging.Sqs;
 
 namespace OrderPipeline.Api.Orders;
 
@@ -16,24 +16,35 @@ public static partial class OrdersApi
 
     // How long after issuing an id the Api tells a client "not recorded yet" rather than "not found".
     private static readonly TimeSpan RecordingWindow = TimeSpan.FromMinutes(15);
-    private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(5);
+
+    public const string PlaceOrderOperation = "PlaceOrder";
+    public const string GetOrderOperation = "GetOrder";
 
     public static RouteGroupBuilder MapOrdersApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/orders").WithTags("Orders");
+        // Open unless an authority is configured (AuthenticationExtensions): then only a signed-in customer gets in.
+        var api = app.MapGroup("/api/orders").WithTags("Orders").RequireAuthorization(AuthenticationExtensions.CustomerPolicy);
 
+        // Every response each operation can give is declared here, beside the return types that declare 202, 400 and
+        // 200; OrdersApiDocument describes them (headers, shapes, examples) in the OpenAPI document.
         api.MapPost("", PlaceOrderAsync)
-            .WithName("PlaceOrder")
+            .WithName(PlaceOrderOperation)
             .WithSummary("Place an order")
-            .WithDescription("Validates the order, publishes OrderCreated and answers 202 with the order id. Send an Idempotency-Key header to make retries safe.")
             .Accepts<PlaceOrderRequest>("application/json")
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
         api.MapGet("/{order_id}", GetOrderAsync)
-            .WithName("GetOrder")
+            .WithName(GetOrderOperation)
             .WithSummary("Get an order's status")
-            .WithDescription("The order as recorded: status (PENDING, PROCESSED, FAILED), items, timestamps and failure reason.");
+            .WithDescription("The order as recorded: status (PENDING, PROCESSED, FAILED), items, timestamps and failure reason.")
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
         return api;
     }
@@ -41,8 +52,8 @@ public static partial class OrdersApi
     public static async Task<Results<Accepted<PlaceOrderResponse>, ValidationProblem, ProblemHttpResult>> PlaceOrderAsync(
         HttpContext context,
         [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey,
-        IEventPublisher publisher,
-        IOptions<QueueOptions> queues,
+        IdempotencyKeyStore keys,
+        OrderCreatedPublisher publisher,
         TimeProvider clock,
         ApiTelemetry telemetry,
         ILoggerFactory loggers,
@@ -83,33 +94,65 @@ public static partial class OrdersApi
             return TypedResults.ValidationProblem(errors, title: "The order is not valid", detail: "See errors: each names a field and what is wrong with it.");
         }
 
-        var orderId = idempotencyKey is null ? OrderIds.New(clock) : OrderIds.FromIdempotencyKey(order.CustomerId, idempotencyKey);
-        var created = new OrderCreated(orderId, order.CustomerId, order.Items, clock.GetUtcNow().UtcDateTime);
-        try
+        if (CustomerIdentity.SubjectOf(context.User) is { } customer && customer != order.CustomerId)
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(PublishTimeout);
-            await publisher.PublishAsync(queues.Value.OrderCreated, OrderCreated.EventType, created, EventJsonContext.Default.OrderCreated, timeout.Token);
-        }
-        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
-        {
-            // Nothing was accepted, so the client must retry (with the same Idempotency-Key, to be safe).
-            LogPublishFailed(loggers.CreateLogger(typeof(OrdersApi)), ex, orderId);
-            context.Response.Headers.RetryAfter = "5";
+            // A signed-in customer places orders as itself only.
             return Reject(telemetry, TypedResults.Problem(
-                statusCode: StatusCodes.Status503ServiceUnavailable,
-                title: "Orders cannot be accepted right now",
-                detail: "The order queue is unreachable. Nothing was accepted; retry later."));
+                statusCode: StatusCodes.Status403Forbidden,
+                title: "Not your customer id",
+                detail: "customer_id must be the subject of your token."));
+        }
+
+        var logger = loggers.CreateLogger(typeof(OrdersApi));
+        var keyed = idempotencyKey is not null;
+        var orderId = OrderIds.New(clock);
+        if (idempotencyKey is not null)
+        {
+            // The key names the order issued at its first use; the same key with another order is refused, not ignored.
+            IdempotencyKeyClaim claim;
+            try
+            {
+                claim = await keys.ClaimAsync(order.CustomerId, idempotencyKey, RequestFingerprint.Of(order), orderId, cancellationToken);
+            }
+            catch (Exception ex) when (ex is DbException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                // Without the database a key cannot be honoured, and accepting the order anyway could make a second one.
+                LogIdempotencyUnavailable(logger, ex);
+                return Reject(telemetry, OrderProblems.IdempotencyUnavailable(context));
+            }
+            if (!claim.SameRequest)
+            {
+                return Reject(telemetry, OrderProblems.IdempotencyKeyReused(context, claim.OrderId));
+            }
+            // A repeat is published again: the Processor ignores an order id it has recorded, and the repeat rescues a
+            // first attempt whose publish failed or whose outcome was unknown.
+            if (!claim.FirstUse)
+            {
+                LogRepeat(logger, claim.OrderId);
+            }
+            orderId = claim.OrderId;
+        }
+
+        var created = new OrderCreated(orderId, order.CustomerId, order.Items, clock.GetUtcNow().UtcDateTime);
+        switch (await publisher.PublishAsync(created, cancellationToken))
+        {
+            case PublishOutcome.NotStored:
+                LogNotAccepted(logger, orderId);
+                return Reject(telemetry, OrderProblems.NotAccepted(context, keyed));
+            case PublishOutcome.Unknown:
+                LogOutcomeUnknown(logger, orderId);
+                return Reject(telemetry, OrderProblems.OutcomeUnknown(context, orderId, keyed));
         }
 
         telemetry.RecordAccepted();
-        return TypedResults.Accepted($"/api/orders/{orderId}", new PlaceOrderResponse(orderId, "PENDING"));
+        return TypedResults.Accepted(OrderProblems.Location(orderId), new PlaceOrderResponse(orderId, "PENDING"));
     }
 
     public static async Task<Results<Ok<OrderView>, ProblemHttpResult>> GetOrderAsync(
         [FromRoute(Name = "order_id")] string orderId,
         HttpContext context,
         OrderQueries queries,
+        IdempotencyKeyStore keys,
         TimeProvider clock,
         CancellationToken cancellationToken)
     {
@@ -119,14 +162,23 @@ public static partial class OrdersApi
         }
 
         OrderView? order;
+        bool issuedForKey;
         try
         {
             order = await queries.FindAsync(id.ToString(), cancellationToken);
+            // Only asked when the id is not recent: a keyed order whose first publish failed can be retried (and
+            // recorded) long after its id was issued, and is still "not recorded yet" rather than "not found".
+            issuedForKey = order is null && !IsRecent(id, clock) && await keys.IsRememberedAsync(id.ToString(), cancellationToken);
         }
         catch (MySqlException)
         {
             context.Response.Headers.RetryAfter = "5";
             return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Orders cannot be read right now", detail: "The order database is unreachable; retry later.");
+        }
+        if (order is not null && CustomerIdentity.SubjectOf(context.User) is { } customer && customer != order.CustomerId)
+        {
+            // Another customer's order is answered as if it did not exist: its id says nothing to whoever guesses it.
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Order not found", detail: $"No order {id} exists.");
         }
         if (order is not null)
         {
@@ -135,17 +187,22 @@ public static partial class OrdersApi
 
         // The Processor records an order shortly after it is accepted. A recently issued id is most likely
         // still on its way, so say so (and when to look again) instead of a bare "not found".
-        if (OrderIds.IssuedAt(id) is { } issuedAt && clock.GetUtcNow() - issuedAt is var age && age < RecordingWindow && age > -TimeSpan.FromMinutes(1))
+        if (IsRecent(id, clock))
         {
-            context.Response.Headers.RetryAfter = "1";
-            return TypedResults.Problem(
-                statusCode: StatusCodes.Status404NotFound,
-                title: "Order not recorded yet",
-                detail: "No order with this id is recorded yet. If it was accepted moments ago it is still queued for processing: retry shortly.",
-                type: "https://github.com/orderpipeline/orderpipeline#order-not-recorded-yet");
+            return OrderProblems.NotRecordedYet(context, retryAfterSeconds: 1,
+                "No order with this id is recorded yet. If it was accepted moments ago it is still queued for processing: retry shortly.");
+        }
+        if (issuedForKey)
+        {
+            return OrderProblems.NotRecordedYet(context, retryAfterSeconds: OrderProblems.RetryAfterSeconds,
+                "This id was issued for an Idempotency-Key, but no order with it is recorded yet. If the POST did not answer 202, " +
+                "repeat it with the same Idempotency-Key and body: that sends this same order again.");
         }
         return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Order not found", detail: $"No order {id} exists.");
     }
+
+    private static bool IsRecent(Guid id, TimeProvider clock) =>
+        OrderIds.IssuedAt(id) is { } issuedAt && clock.GetUtcNow() - issuedAt is var age && age < RecordingWindow && age > -TimeSpan.FromMinutes(1);
 
     private static ProblemHttpResult Reject(ApiTelemetry telemetry, ProblemHttpResult problem)
     {
@@ -170,6 +227,15 @@ public static partial class OrdersApi
         return length > limit ? null : buffer.AsMemory(0, length);
     }
 
-    [LoggerMessage(LogLevel.Error, "Publishing OrderCreated for {OrderId} failed; answered 503")]
-    private static partial void LogPublishFailed(ILogger logger, Exception exception, string orderId);
+    [LoggerMessage(LogLevel.Error, "OrderCreated for {OrderId} was not stored by the queue; answered 503, nothing accepted")]
+    private static partial void LogNotAccepted(ILogger logger, string orderId);
+
+    [LoggerMessage(LogLevel.Error, "OrderCreated for {OrderId} may or may not have been stored by the queue; answered 503 with the order id")]
+    private static partial void LogOutcomeUnknown(ILogger logger, string orderId);
+
+    [LoggerMessage(LogLevel.Information, "A repeated Idempotency-Key names order {OrderId}; publishing it again")]
+    private static partial void LogRepeat(ILogger logger, string orderId);
+
+    [LoggerMessage(LogLevel.Error, "The Idempotency-Key store is unreachable; answered 503 to a keyed order")]
+    private static partial void LogIdempotencyUnavailable(ILogger logger, Exception exception);
 }

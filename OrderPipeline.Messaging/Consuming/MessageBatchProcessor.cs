@@ -2,20 +2,25 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using OrderPipeline.Messaging.Outages;
 using OrderPipeline.Messaging.Telemetry;
 
 namespace OrderPipeline.Messaging.Consuming;
 
 /// <summary>
-/// Runs a batch through the handler with bounded concurrency and reports which messages failed.
-/// Both ways in (the SQS poller and POST /events) go through here, so they behave the same.
+/// Runs messages through the handler, traced and measured, and says how each ended: handled, failed for its own
+/// reason, or failed because of an outage (see <see cref="IOutageDetector"/>). Both ways in (the SQS poller and
+/// POST /events) go through here, so they behave the same.
 /// </summary>
 public sealed partial class MessageBatchProcessor(
     IMessageHandler handler,
     MessagingTelemetry telemetry,
     IOptions<SqsConsumerOptions> options,
-    ILogger<MessageBatchProcessor> logger)
+    ILogger<MessageBatchProcessor> logger,
+    IOutageDetector? outages = null)
 {
+    private readonly IOutageDetector _outages = outages ?? new NoOutageDetector();
+
     /// <returns>The ids of the messages that were not handled and must not be acknowledged.</returns>
     public async Task<IReadOnlyList<string>> ProcessAsync(string queue, IReadOnlyList<InboundMessage> batch, CancellationToken cancellationToken)
     {
@@ -24,7 +29,7 @@ public sealed partial class MessageBatchProcessor(
         // No token on the loop itself: each handler sees the token, and one cut short counts as not handled.
         await Parallel.ForEachAsync(batch, parallelism, async (message, _) =>
         {
-            if (await TryHandleAsync(queue, message, cancellationToken).ConfigureAwait(false))
+            if ((await HandleAsync(queue, message, cancellationToken).ConfigureAwait(false)).Handled)
             {
                 handled[message.MessageId] = true;
             }
@@ -32,7 +37,8 @@ public sealed partial class MessageBatchProcessor(
         return [.. batch.Select(m => m.MessageId).Where(id => !handled.ContainsKey(id))];
     }
 
-    private async Task<bool> TryHandleAsync(string queue, InboundMessage message, CancellationToken cancellationToken)
+    /// <summary>Handles one message; never throws.</summary>
+    public async Task<MessageOutcome> HandleAsync(string queue, InboundMessage message, CancellationToken cancellationToken)
     {
         using var activity = telemetry.StartProcess(queue, MessagingTelemetry.ReadTrace(message.Attributes), message.MessageId);
         activity?.SetTag("messaging.sqs.receive_count", message.ReceiveCount);
@@ -41,7 +47,7 @@ public sealed partial class MessageBatchProcessor(
         {
             await handler.HandleAsync(message, cancellationToken).ConfigureAwait(false);
             telemetry.RecordProcessed(queue, Stopwatch.GetElapsedTime(started), errorType: null);
-            return true;
+            return MessageOutcome.Success;
         }
         catch (Exception ex)
         {
@@ -50,17 +56,22 @@ public sealed partial class MessageBatchProcessor(
             telemetry.RecordProcessed(queue, Stopwatch.GetElapsedTime(started), ex.GetType().Name);
             if (ex is InvalidMessageException)
             {
+                // Never an outage, whatever the detector would say about its inner exception.
                 LogInvalid(logger, message.MessageId, queue, message.ReceiveCount, ex.Message);
+                return MessageOutcome.Failed(ex);
             }
-            else if (ex is OperationCanceledException && cancellationToken.IsCancellationRequested)
+            if (ex is OperationCanceledException && cancellationToken.IsCancellationRequested)
             {
                 LogCancelled(logger, message.MessageId, queue);
+                return MessageOutcome.Failed(ex);
             }
-            else
+            if (_outages.IsOutage(ex))
             {
-                LogFailed(logger, ex, message.MessageId, queue, message.ReceiveCount);
+                LogOutage(logger, message.MessageId, queue, ex.Message);
+                return MessageOutcome.Outage(ex);
             }
-            return false;
+            LogFailed(logger, ex, message.MessageId, queue, message.ReceiveCount);
+            return MessageOutcome.Failed(ex);
         }
     }
 
@@ -70,6 +81,23 @@ public sealed partial class MessageBatchProcessor(
     [LoggerMessage(LogLevel.Error, "Message {MessageId} on {Queue} failed (receive {ReceiveCount}); it will be redelivered")]
     private static partial void LogFailed(ILogger logger, Exception exception, string messageId, string queue, int receiveCount);
 
+    [LoggerMessage(LogLevel.Warning, "Message {MessageId} on {Queue} failed because of an outage, not because of the message: {Cause}")]
+    private static partial void LogOutage(ILogger logger, string messageId, string queue, string cause);
+
     [LoggerMessage(LogLevel.Information, "Message {MessageId} on {Queue} was interrupted by shutdown; it will be redelivered")]
     private static partial void LogCancelled(ILogger logger, string messageId, string queue);
+}
+
+/// <summary>How handling one message ended.</summary>
+/// <param name="Error">Why it was not handled; null when it was.</param>
+/// <param name="IsOutage">It failed because a dependency is unavailable, not because of the message.</param>
+public sealed record MessageOutcome(Exception? Error, bool IsOutage)
+{
+    public static readonly MessageOutcome Success = new(null, false);
+
+    public bool Handled => Error is null;
+
+    public static MessageOutcome Failed(Exception error) => new(error, false);
+
+    public static MessageOutcome Outage(Exception error) => new(error, true);
 }

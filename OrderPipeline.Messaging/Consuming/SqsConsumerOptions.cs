@@ -24,4 +24,11 @@ public sealed record SqsConsumerOptions
     /// instead of waiting out the queue's whole visibility timeout. 0 keeps the queue's timeout.
     /// </summary>
     public int RetryDelaySeconds { get; init; } = 2;
+
+    /// <summary>
+    /// The visibility timeout of the consumed queue (the AppHost creates its queues with 30 s). The consumer reads the
+    /// queue's own at start and extends messages in flight every third of the smaller of the two; the Processor checks
+    /// at start that an order transaction's retries fit in it.
+    /// </summary>
+    public int VisibilityTimeoutSeconds { get; init; } = 30;
 }

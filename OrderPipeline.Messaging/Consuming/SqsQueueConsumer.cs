@@ -1,49 +1,104 @@
 using Amazon.SQS;
 using Amazon.SQS.Model;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using OrderPipeline.Messaging.Outages;
 using OrderPipeline.Messaging.Sqs;
 
 namespace OrderPipeline.Messaging.Consuming;
 
 /// <summary>
-/// Long-polls one queue and hands each batch to the <see cref="MessageBatchProcessor"/>.
-/// This is where messages are acknowledged: only the ones the handler finished are deleted;
-/// failed ones come back after a short delay and, after the queue's maxReceiveCount, go to its DLQ.
+/// Long-polls one queue and settles each message on its own. This is where messages are acknowledged:
+/// <list type="bullet">
+/// <item>handled: deleted at once, whatever the rest of its batch is still doing;</item>
+/// <item>failed for its own reason: back after <see cref="SqsConsumerOptions.RetryDelaySeconds"/> × its receive count,
+/// to the DLQ after the queue's maxReceiveCount;</item>
+/// <item>failed because of an outage: the process's <see cref="OutageBreaker"/> opens (no poller of any queue receives),
+/// and the message is held, its visibility extended, and handled again once the breaker closes, so an outage burns
+/// no receive. Held at most <see cref="OutageOptions.MaxHold"/>, and given back at once on shutdown.</item>
+/// </list>
+/// Every message in flight has its visibility extended before it expires (<see cref="VisibilityHeartbeat"/>).
 /// </summary>
 public sealed partial class SqsQueueConsumer(
     IAmazonSQS sqs,
     QueueUrlResolver resolver,
     MessageBatchProcessor processor,
     ConsumedQueue queue,
+    OutageBreaker breaker,
     IOptions<SqsConsumerOptions> options,
+    IOptions<OutageOptions> outageOptions,
     ILogger<SqsQueueConsumer> logger,
-    HealthCheckService? health = null) : BackgroundService
+    TimeProvider? clock = null) : BackgroundService
 {
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+    private readonly string _queueName = QueueUrlResolver.DisplayName(queue.NameOrUrl);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var settings = options.Value;
         if (!settings.Enabled)
         {
             LogDisabled(logger, queue.NameOrUrl);
-            return Task.CompletedTask;
+            return;
         }
-        return Task.WhenAll(Enumerable.Range(0, Math.Max(1, settings.Pollers)).Select(_ => PollAsync(settings, stoppingToken)));
+        var (queueUrl, visibility) = await ConnectAsync(settings, stoppingToken).ConfigureAwait(false);
+        if (queueUrl is null)
+        {
+            return;
+        }
+        var heartbeat = new VisibilityHeartbeat(sqs, queueUrl, visibility, _clock, logger);
+        var beating = heartbeat.RunAsync(stoppingToken);
+        await Task.WhenAll(Enumerable.Range(0, Math.Max(1, settings.Pollers))
+            .Select(_ => PollAsync(queueUrl, heartbeat, settings, stoppingToken))).ConfigureAwait(false);
+        await beating.ConfigureAwait(false);
     }
 
-    private async Task PollAsync(SqsConsumerOptions settings, CancellationToken stoppingToken)
+    /// <summary>The queue's URL and the visibility timeout to keep messages within; retried until SQS answers.</summary>
+    private async Task<(string? Url, TimeSpan Visibility)> ConnectAsync(SqsConsumerOptions settings, CancellationToken stoppingToken)
     {
-        var queueName = QueueUrlResolver.DisplayName(queue.NameOrUrl);
+        for (var attempt = 1; !stoppingToken.IsCancellationRequested; attempt++)
+        {
+            try
+            {
+                var url = await resolver.GetUrlAsync(queue.NameOrUrl, stoppingToken).ConfigureAwait(false);
+                var attributes = await sqs.GetQueueAttributesAsync(url, ["VisibilityTimeout"], stoppingToken).ConfigureAwait(false);
+                var seconds = attributes.VisibilityTimeout is { } actual and > 0 ? actual : settings.VisibilityTimeoutSeconds;
+                if (settings.VisibilityTimeoutSeconds > 0 && seconds != settings.VisibilityTimeoutSeconds)
+                {
+                    LogVisibilityMismatch(logger, _queueName, seconds, settings.VisibilityTimeoutSeconds);
+                }
+                // The smaller one: extending early is harmless, late is a second delivery.
+                var visibility = TimeSpan.FromSeconds(Math.Max(1, settings.VisibilityTimeoutSeconds > 0 ? Math.Min(seconds, settings.VisibilityTimeoutSeconds) : seconds));
+                return (url, visibility);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex)
+            {
+                if (!await BackOffAsync(ex, attempt, stoppingToken).ConfigureAwait(false))
+                {
+                    break;
+                }
+            }
+        }
+        return (null, TimeSpan.Zero);
+    }
+
+    private async Task PollAsync(string queueUrl, VisibilityHeartbeat heartbeat, SqsConsumerOptions settings, CancellationToken stoppingToken)
+    {
         var consecutiveErrors = 0;
+        var parallelism = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, settings.MaxConcurrency) };
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                var queueUrl = await resolver.GetUrlAsync(queue.NameOrUrl, stoppingToken).ConfigureAwait(false);
+                // Nothing is received while the process is in an outage, on any queue.
+                await breaker.WaitUntilClosedAsync(stoppingToken).ConfigureAwait(false);
                 var response = await sqs.ReceiveMessageAsync(new ReceiveMessageRequest
                 {
                     QueueUrl = queueUrl,
@@ -57,16 +112,14 @@ public sealed partial class SqsQueueConsumer(
                 {
                     continue;
                 }
-
-                // A batch that started is finished even during shutdown, so work done is also acknowledged.
-                var batch = received.Select(ToInbound).ToList();
-                var failed = (await processor.ProcessAsync(queueName, batch, CancellationToken.None).ConfigureAwait(false)).ToHashSet(StringComparer.Ordinal);
-                await AcknowledgeAsync(queueUrl, received.Where(m => !failed.Contains(m.MessageId)).ToList()).ConfigureAwait(false);
-                await DelayRetriesAsync(queueUrl, batch, received.Where(m => failed.Contains(m.MessageId)).ToList(), settings).ConfigureAwait(false);
-                if (failed.Count == batch.Count)
+                foreach (var message in received)
                 {
-                    await WaitUntilDependenciesHealthyAsync(queueName, stoppingToken).ConfigureAwait(false);
+                    heartbeat.Track(message);
                 }
+                // A message that started is finished even during shutdown, so work done is also acknowledged;
+                // only messages held for an outage listen to the stopping token (they are given back).
+                await Parallel.ForEachAsync(received, parallelism,
+                    (message, _) => new ValueTask(SettleAsync(queueUrl, heartbeat, message, settings, stoppingToken))).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -74,15 +127,7 @@ public sealed partial class SqsQueueConsumer(
             }
             catch (Exception ex)
             {
-                // The queue is unreachable or refused us: keep trying, more slowly, without stopping the service.
-                consecutiveErrors++;
-                var backoff = TimeSpan.FromSeconds(Math.Min(MaxBackoff.TotalSeconds, Math.Pow(2, consecutiveErrors - 1)));
-                LogReceiveFailed(logger, ex, queueName, backoff.TotalSeconds);
-                try
-                {
-                    await Task.Delay(backoff, stoppingToken).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
+                if (!await BackOffAsync(ex, ++consecutiveErrors, stoppingToken).ConfigureAwait(false))
                 {
                     break;
                 }
@@ -90,65 +135,123 @@ public sealed partial class SqsQueueConsumer(
         }
     }
 
-    /// <summary>
-    /// A batch that failed whole most likely met an outage (the database is down). Receiving more would only
-    /// spend every message's receives and push them to the DLQ, so wait until the service's checks pass.
-    /// </summary>
-    private async Task WaitUntilDependenciesHealthyAsync(string queueName, CancellationToken stoppingToken)
+    private async Task SettleAsync(string queueUrl, VisibilityHeartbeat heartbeat, Message message, SqsConsumerOptions settings, CancellationToken stoppingToken)
     {
-        if (health is null)
+        var inbound = ToInbound(message);
+        long? heldSince = null;
+        while (true)
         {
-            return;
-        }
-        var delay = TimeSpan.FromMilliseconds(500);
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            var report = await health.CheckHealthAsync(check => check.Tags.Contains("ready"), stoppingToken).ConfigureAwait(false);
-            if (report.Status == HealthStatus.Healthy)
+            if (heldSince is not null || breaker.IsOpen)
             {
+                // Received before the breaker opened, or failed because of the outage: wait here instead of in the queue.
+                heldSince ??= _clock.GetTimestamp();
+                if (!await WaitForRecoveryAsync(heldSince.Value, message, stoppingToken).ConfigureAwait(false))
+                {
+                    await heartbeat.UntrackAsync(message).ConfigureAwait(false);
+                    await ReleaseAsync(queueUrl, message).ConfigureAwait(false);
+                    return;
+                }
+            }
+
+            var outcome = await processor.HandleAsync(_queueName, inbound, CancellationToken.None).ConfigureAwait(false);
+            if (outcome.Handled)
+            {
+                heartbeat.Untrack(message);
+                await DeleteAsync(queueUrl, message).ConfigureAwait(false);
                 return;
             }
-            LogPaused(logger, queueName, string.Join(", ", report.Entries.Where(e => e.Value.Status != HealthStatus.Healthy).Select(e => e.Key)), delay.TotalSeconds);
-            await Task.Delay(delay, stoppingToken).ConfigureAwait(false);
-            delay = TimeSpan.FromSeconds(Math.Min(MaxBackoff.TotalSeconds, delay.TotalSeconds * 2));
+            if (outcome.IsOutage)
+            {
+                breaker.Open(_queueName, outcome.Error!);
+                heldSince ??= _clock.GetTimestamp();
+                continue;
+            }
+            await heartbeat.UntrackAsync(message).ConfigureAwait(false);
+            await DelayRetryAsync(queueUrl, message, inbound.ReceiveCount, settings).ConfigureAwait(false);
+            return;
         }
     }
 
-    private async Task AcknowledgeAsync(string queueUrl, IReadOnlyList<Message> handled)
+    /// <returns>True once the breaker is closed; false when the hold is used up or the service is stopping.</returns>
+    private async Task<bool> WaitForRecoveryAsync(long heldSince, Message message, CancellationToken stoppingToken)
     {
-        if (handled.Count == 0)
-        {
-            return;
-        }
-        var entries = handled.Select((m, i) => new DeleteMessageBatchRequestEntry(i.ToString(System.Globalization.CultureInfo.InvariantCulture), m.ReceiptHandle)).ToList();
-        var response = await sqs.DeleteMessageBatchAsync(queueUrl, entries).ConfigureAwait(false);
-        foreach (var failure in response.Failed ?? [])
-        {
-            // Not deleted means delivered again; the handlers are idempotent, so that is safe.
-            LogDeleteFailed(logger, failure.Id, failure.Message);
-        }
-    }
-
-    private async Task DelayRetriesAsync(string queueUrl, IReadOnlyList<InboundMessage> batch, IReadOnlyList<Message> failed, SqsConsumerOptions settings)
-    {
-        if (failed.Count == 0 || settings.RetryDelaySeconds <= 0)
-        {
-            return;
-        }
-        var receiveCounts = batch.ToDictionary(m => m.MessageId, m => m.ReceiveCount, StringComparer.Ordinal);
-        var entries = failed.Select((m, i) => new ChangeMessageVisibilityBatchRequestEntry(
-            i.ToString(System.Globalization.CultureInfo.InvariantCulture), m.ReceiptHandle)
-        {
-            VisibilityTimeout = Math.Min(300, settings.RetryDelaySeconds * Math.Max(1, receiveCounts[m.MessageId])),
-        }).ToList();
+        var left = outageOptions.Value.MaxHold - _clock.GetElapsedTime(heldSince);
         try
         {
-            await sqs.ChangeMessageVisibilityBatchAsync(queueUrl, entries).ConfigureAwait(false);
+            if (stoppingToken.IsCancellationRequested || left <= TimeSpan.Zero)
+            {
+                throw new TimeoutException();
+            }
+            await breaker.WaitUntilClosedAsync(stoppingToken).WaitAsync(left, _clock, stoppingToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+        {
+            LogReleased(logger, message.MessageId, _queueName, stoppingToken.IsCancellationRequested ? "the service is stopping" : "it was held as long as allowed");
+            return false;
+        }
+    }
+
+    private async Task DeleteAsync(string queueUrl, Message message)
+    {
+        try
+        {
+            // No cancellation: work done is acknowledged even while the service stops.
+            await sqs.DeleteMessageAsync(queueUrl, message.ReceiptHandle, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // Not deleted means delivered again; the handlers are idempotent, so that is safe.
+            LogDeleteFailed(logger, ex, message.MessageId);
+        }
+    }
+
+    /// <summary>Visible again at once, for this or another instance, without waiting out the visibility timeout.</summary>
+    private async Task ReleaseAsync(string queueUrl, Message message)
+    {
+        try
+        {
+            await sqs.ChangeMessageVisibilityAsync(queueUrl, message.ReceiptHandle, 0, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // Harmless: it reappears when its visibility runs out instead.
+            LogRetryDelayFailed(logger, ex);
+        }
+    }
+
+    private async Task DelayRetryAsync(string queueUrl, Message message, int receiveCount, SqsConsumerOptions settings)
+    {
+        if (settings.RetryDelaySeconds <= 0)
+        {
+            return;
+        }
+        try
+        {
+            await sqs.ChangeMessageVisibilityAsync(queueUrl, message.ReceiptHandle,
+                Math.Min(300, settings.RetryDelaySeconds * Math.Max(1, receiveCount)), CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
             // Harmless: the message reappears after the queue's own visibility timeout instead.
             LogRetryDelayFailed(logger, ex);
+        }
+    }
+
+    /// <returns>False when the service is stopping.</returns>
+    private async Task<bool> BackOffAsync(Exception ex, int consecutiveErrors, CancellationToken stoppingToken)
+    {
+        // The queue is unreachable or refused us: keep trying, more slowly, without stopping the service.
+        var backoff = TimeSpan.FromSeconds(Math.Min(MaxBackoff.TotalSeconds, Math.Pow(2, consecutiveErrors - 1)));
+        LogReceiveFailed(logger, ex, _queueName, backoff.TotalSeconds);
+        try
+        {
+            await Task.Delay(backoff, _clock, stoppingToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
         }
     }
 
@@ -166,15 +269,18 @@ public sealed partial class SqsQueueConsumer(
     [LoggerMessage(LogLevel.Warning, "Receiving from {Queue} failed; retrying in {BackoffSeconds} s")]
     private static partial void LogReceiveFailed(ILogger logger, Exception exception, string queue, double backoffSeconds);
 
-    [LoggerMessage(LogLevel.Warning, "Consuming {Queue} is paused until {Unhealthy} recover; checking again in {DelaySeconds} s")]
-    private static partial void LogPaused(ILogger logger, string queue, string unhealthy, double delaySeconds);
+    [LoggerMessage(LogLevel.Warning, "The queue {Queue} has a visibility timeout of {QueueSeconds} s, the configuration says {ConfiguredSeconds} s (Messaging:Consumer:VisibilityTimeoutSeconds); messages in flight are extended within the smaller")]
+    private static partial void LogVisibilityMismatch(ILogger logger, string queue, int queueSeconds, int configuredSeconds);
 
-    [LoggerMessage(LogLevel.Warning, "Deleting handled message entry {EntryId} failed ({Reason}); it will be delivered again")]
-    private static partial void LogDeleteFailed(ILogger logger, string entryId, string reason);
+    [LoggerMessage(LogLevel.Warning, "Message {MessageId} on {Queue} is given back to the queue unhandled: {Why}")]
+    private static partial void LogReleased(ILogger logger, string messageId, string queue, string why);
 
-    [LoggerMessage(LogLevel.Warning, "Shortening the visibility of failed messages failed")]
+    [LoggerMessage(LogLevel.Warning, "Deleting handled message {MessageId} failed; it will be delivered again")]
+    private static partial void LogDeleteFailed(ILogger logger, Exception exception, string messageId);
+
+    [LoggerMessage(LogLevel.Warning, "Changing the visibility of a failed or released message failed")]
     private static partial void LogRetryDelayFailed(ILogger logger, Exception exception);
 }
 
-/// <summary>The queue a service consumes (name or URL).</summary>
+/// <summary>The queue a consumer reads (name or URL).</summary>
 public sealed record ConsumedQueue(string NameOrUrl);

@@ -28,6 +28,9 @@ public sealed class MessagingTelemetry : IDisposable
     private readonly Meter _meter;
     private readonly Histogram<double> _processDuration;
     private readonly Histogram<double> _publishDuration;
+    private readonly Counter<long> _outages;
+    private readonly Histogram<double> _outageDuration;
+    private Func<bool> _breakerOpen = () => false;
 
     public MessagingTelemetry(IMeterFactory meterFactory)
     {
@@ -36,6 +39,12 @@ public sealed class MessagingTelemetry : IDisposable
             "messaging.process.duration", "s", "Duration of processing one message.", tags: null, SecondsHistogram);
         _publishDuration = _meter.CreateHistogram(
             "messaging.client.operation.duration", "s", "Duration of sending one message.", tags: null, SecondsHistogram);
+        _outages = _meter.CreateCounter<long>(
+            "orderpipeline.consumer.outages", "{outage}", "Times the consumers paused because a dependency was down.");
+        _outageDuration = _meter.CreateHistogram(
+            "orderpipeline.consumer.outage.duration", "s", "How long the consumers stayed paused for an outage.", tags: null, SecondsHistogram);
+        _meter.CreateObservableGauge(
+            "orderpipeline.consumer.paused", () => _breakerOpen() ? 1 : 0, "{state}", "1 while the consumers are paused for an outage, 0 otherwise.");
     }
 
     public ActivitySource ActivitySource { get; } = new(SourceName);
@@ -55,6 +64,13 @@ public sealed class MessagingTelemetry : IDisposable
 
     public void RecordPublished(string queue, TimeSpan elapsed, string? errorType) =>
         _publishDuration.Record(elapsed.TotalSeconds, Tags(queue, "send", errorType));
+
+    /// <summary>Reports the outage breaker's state as the <c>orderpipeline.consumer.paused</c> gauge.</summary>
+    public void ObserveBreaker(Func<bool> isOpen) => _breakerOpen = isOpen;
+
+    public void RecordBreakerOpened() => _outages.Add(1);
+
+    public void RecordBreakerClosed(TimeSpan after) => _outageDuration.Record(after.TotalSeconds);
 
     /// <summary>The W3C trace context of a message, read from its attributes; default when absent or malformed.</summary>
     public static InboundTrace ReadTrace(IReadOnlyDictionary<string, string> attributes)

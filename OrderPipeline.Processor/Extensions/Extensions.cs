@@ -1,4 +1,5 @@
 using OrderPipeline.Messaging;
+using OrderPipeline.Messaging.Consuming;
 using OrderPipeline.Messaging.Sqs;
 using OrderPipeline.Processor.Orders;
 using OrderPipeline.Processor.Outbox;
@@ -10,6 +11,9 @@ internal static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddMySqlDataSource("orders");
+        // A database outage pauses the consumer instead of spending every order's receives. The probe is a write on
+        // a table the order transaction writes, so a read-only server (a failover) counts as down.
+        builder.AddMySqlOutageDetection("UPDATE inventory SET quantity_available = quantity_available WHERE FALSE");
         builder.AddSqsMessaging(queues => queues.OrderCreated, queues => queues.OrderProcessed);
         builder.AddSqsConsumer<OrderCreatedHandler>(queues => queues.OrderCreated);
         // Every OrderProcessed is written to the outbox with its destination. One that does not fit the column
@@ -18,6 +22,14 @@ internal static class Extensions
             .Validate(
                 queues => queues.OrderProcessed.Length <= OutboxStore.MaxDestinationLength,
                 $"Queues:OrderProcessed must be at most {OutboxStore.MaxDestinationLength} characters (the outbox's destination column); give the queue's name (at most 80) instead of its URL.")
+            .ValidateOnStart();
+
+        // An order whose lock waits outlast the message's visibility would be delivered again while still running.
+        builder.Services.AddOptions<OrderTransactionOptions>().BindConfiguration(OrderTransactionOptions.SectionName)
+            .Validate<Microsoft.Extensions.Options.IOptions<SqsConsumerOptions>>(
+                (transaction, consumer) => transaction.LockWaitTimeoutSeconds >= 1
+                    && transaction.WorstCaseLockWaits < TimeSpan.FromSeconds(consumer.Value.VisibilityTimeoutSeconds),
+                $"Orders:Transaction:LockWaitTimeoutSeconds must be at least 1, and {OrderTransaction.MaxAttempts} times it (the order transaction's attempts) plus their backoff must stay below Messaging:Consumer:VisibilityTimeoutSeconds (the queue's visibility timeout).")
             .ValidateOnStart();
 
         builder.Services.AddSingleton(TimeProvider.System);

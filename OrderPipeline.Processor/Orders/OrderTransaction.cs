@@ -27,8 +27,11 @@ public sealed partial class OrderTransaction(
     IOptions<QueueOptions> queues,
     ProcessorTelemetry telemetry,
     TimeProvider clock,
-    ILogger<OrderTransaction> logger)
+    ILogger<OrderTransaction> logger,
+    IOptions<OrderTransactionOptions>? options = null)
 {
+    private readonly int _lockWaitTimeoutSeconds = (options?.Value ?? new OrderTransactionOptions()).LockWaitTimeoutSeconds;
+
     // MySQL and MariaDB agree on these numbers (unlike most others).
     private const int Deadlock = 1213;
     private const int LockWaitTimeout = 1205;
@@ -68,8 +71,14 @@ public sealed partial class OrderTransaction(
 
     internal static bool IsTransient(int errorNumber) => errorNumber is Deadlock or LockWaitTimeout or DuplicateKey;
 
+    private const int MaxBackoffUnitMilliseconds = 25;
+
     private static TimeSpan Backoff(int attempt) =>
-        TimeSpan.FromMilliseconds(Random.Shared.Next(5, 25) * (1 << Math.Min(attempt, 6)));
+        TimeSpan.FromMilliseconds(Random.Shared.Next(5, MaxBackoffUnitMilliseconds) * (1 << Math.Min(attempt, 6)));
+
+    /// <summary>The most the backoffs between <see cref="MaxAttempts"/> attempts can add up to.</summary>
+    internal static TimeSpan MaxTotalBackoff =>
+        TimeSpan.FromMilliseconds(Enumerable.Range(1, MaxAttempts - 1).Sum(attempt => MaxBackoffUnitMilliseconds * (1 << Math.Min(attempt, 6))));
 
     /// <param name="refused">When set, the order is recorded FAILED with this decision and its stock is not looked at.</param>
     private async Task<OrderOutcome> ExecuteOnceAsync(OrderCreated order, StockDecision? refused, CancellationToken cancellationToken)
@@ -78,6 +87,9 @@ public sealed partial class OrderTransaction(
         activity?.SetTag("order.id", order.OrderId);
 
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        // Per transaction: a pooled connection's session is reset when it is taken again.
+        await connection.ExecuteAsync(new CommandDefinition(
+            "SET SESSION innodb_lock_wait_timeout = @Seconds", new { Seconds = _lockWaitTimeoutSeconds }, cancellationToken: cancellationToken)).ConfigureAwait(false);
         // READ COMMITTED: the locking read of a not-yet-existing order takes no gap lock. Under REPEATABLE READ
         // every new (time-ordered) order id would gap-lock the end of the index, and concurrent inserts there
         // would deadlock each other. Correctness does not need more: every row we decide on is locked.

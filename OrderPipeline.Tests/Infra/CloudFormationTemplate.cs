@@ -65,6 +65,48 @@ internal sealed class CloudFormationTemplate
         return int.Parse(text, NumberStyles.Integer, CultureInfo.InvariantCulture);
     }
 
+    /// <summary>
+    /// The largest value a numeric property can take: a literal, or the MaxValue of the parameter it references (its
+    /// Default when it has none). For inequalities that must hold for every allowed deployment, not just the defaults.
+    /// </summary>
+    public int LargestValue(YamlNode node) => Bound(node, "MaxValue");
+
+    /// <summary>The smallest value a numeric property can take (the parameter's MinValue, else its Default).</summary>
+    public int SmallestValue(YamlNode node) => Bound(node, "MinValue");
+
+    private int Bound(YamlNode node, string bound)
+    {
+        var reference = RefTarget(node);
+        if (reference is null || Parameter(reference) is not YamlMappingNode parameter)
+        {
+            return IntegerValue(node);
+        }
+
+        var text = Child(parameter, bound) is { } limit ? Scalar(limit) : ParameterDefault(reference);
+        return int.Parse(text, NumberStyles.Integer, CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// The function a FunctionName / Arn property invokes: <c>!Ref SomeFunction</c>, or <c>!Ref SomeAlias</c> of an
+    /// AWS::Lambda::Alias (then the function behind the alias).
+    /// </summary>
+    public string FunctionBehind(YamlNode node)
+    {
+        var target = RefTarget(node) ?? throw new InvalidOperationException($"Expected a !Ref to a function or an alias, got {Describe(node)}.");
+        return TypeOf(target) switch
+        {
+            "AWS::Lambda::Function" => target,
+            "AWS::Lambda::Alias" => RefTarget(Properties(target)["FunctionName"]) ?? throw new InvalidOperationException($"{target}: FunctionName must be a !Ref."),
+            var type => throw new InvalidOperationException($"{target} is a {type}, not a function or an alias."),
+        };
+    }
+
+    /// <summary>Settings of a MySQL connection string ("Key=Value;..."), keys compared without case.</summary>
+    public static Dictionary<string, string> ConnectionStringSettings(string connectionString) =>
+        connectionString.Split(';', StringSplitOptions.RemoveEmptyEntries)
+            .Select(part => part.Split('=', 2))
+            .ToDictionary(kv => kv[0].Trim(), kv => kv.Length > 1 ? kv[1].Trim() : string.Empty, StringComparer.OrdinalIgnoreCase);
+
     // ------------------------------------------------------------------------------------------------------------
     // Node helpers
     // ------------------------------------------------------------------------------------------------------------

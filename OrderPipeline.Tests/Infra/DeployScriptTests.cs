@@ -74,7 +74,7 @@ public sealed partial class DeployScriptTests
     [GeneratedRegex(@"^for service in ([A-Za-z ]+); do$", RegexOptions.Multiline)]
     private static partial Regex ServiceLoop();
 
-    [GeneratedRegex(@"""(\w+CodeKey)=\$\{CODE_KEYS\[(\w+)\]\}""")]
+    [GeneratedRegex(@"""(\w+CodeKey)=\$(\w+)_CODE_KEY""")]
     private static partial Regex CodeKeyOverride();
 
     [GeneratedRegex(@"(\w+)=""\$\(output (\w+)\)""")]

@@ -130,7 +130,7 @@ public sealed class TemplateInvariantsTests
     {
         var mappings = template.OfType("AWS::Lambda::EventSourceMapping")
             .ToDictionary(
-                id => RefTarget(template.Properties(id)["FunctionName"]) ?? "?",
+                id => template.FunctionBehind(template.Properties(id)["FunctionName"]),
                 id => Describe(template.Properties(id)["EventSourceArn"]),
                 StringComparer.Ordinal);
 
@@ -160,29 +160,31 @@ public sealed class TemplateInvariantsTests
     public void Processor_concurrency_is_capped_by_the_event_source_mapping()
     {
         var mapping = template.OfType("AWS::Lambda::EventSourceMapping")
-            .Single(id => RefTarget(template.Properties(id)["FunctionName"]) == "ProcessorFunction");
+            .Single(id => template.FunctionBehind(template.Properties(id)["FunctionName"]) == "ProcessorFunction");
 
         var maximumConcurrency = At(template.Properties(mapping), "ScalingConfig", "MaximumConcurrency");
         Assert.Equal("ProcessorMaxConcurrency", RefTarget(maximumConcurrency));
-        Assert.InRange(template.IntegerValue(maximumConcurrency!), 2, 1000);
+        Assert.InRange(template.IntegerValue(maximumConcurrency!), 2, 10);
     }
 
     [Fact]
-    public void Queue_visibility_timeout_is_at_least_six_times_the_consuming_function_timeout()
+    public void Queue_visibility_timeout_is_at_least_six_times_the_consuming_function_timeout_plus_the_batching_window()
     {
         foreach (var mapping in template.OfType("AWS::Lambda::EventSourceMapping"))
         {
             var properties = template.Properties(mapping);
-            var function = RefTarget(properties["FunctionName"]) ?? throw new InvalidOperationException($"{mapping}: FunctionName must be a !Ref.");
+            var function = template.FunctionBehind(properties["FunctionName"]);
             var queueArn = GetAttTarget(properties["EventSourceArn"]) ?? throw new InvalidOperationException($"{mapping}: EventSourceArn must be a !GetAtt.");
             var queue = queueArn.Split('.')[0];
 
             var functionTimeout = template.IntegerValue(template.Properties(function)["Timeout"]);
             var visibilityTimeout = template.IntegerValue(template.Properties(queue)["VisibilityTimeout"]);
+            // The largest window the parameter allows, not its default: the inequality must hold for every deployment.
+            var batchingWindow = template.LargestValue(properties["MaximumBatchingWindowInSeconds"]);
 
             Assert.True(
-                visibilityTimeout >= 6 * functionTimeout,
-                $"{queue} VisibilityTimeout {visibilityTimeout}s < 6 x {function} Timeout {functionTimeout}s");
+                visibilityTimeout >= 6 * functionTimeout + batchingWindow,
+                $"{queue} VisibilityTimeout {visibilityTimeout}s < 6 x {function} Timeout {functionTimeout}s + batching window {batchingWindow}s");
         }
     }
 
@@ -271,6 +273,12 @@ public sealed class TemplateInvariantsTests
 
     private const string Secret = "GetAtt:DB.MasterUserSecret.SecretArn";
 
+    private static string ThroughProxyAs(string user) =>
+        $"Sub:arn:${{AWS::Partition}}:rds-db:${{AWS::Region}}:${{AWS::AccountId}}:dbuser:${{ProxyResourceId}}/{user}";
+
+    private static string ToInstanceAs(string user) =>
+        $"Sub:arn:${{AWS::Partition}}:rds-db:${{AWS::Region}}:${{AWS::AccountId}}:dbuser:${{DB.DbiResourceId}}/{user}";
+
     private static readonly Dictionary<string, string[]> ExpectedGrants = new(StringComparer.Ordinal)
     {
         ["ApiRole"] =
@@ -278,7 +286,7 @@ public sealed class TemplateInvariantsTests
                 "logs:CreateLogStream -> GetAtt:ApiLogGroup.Arn",
                 "logs:PutLogEvents -> GetAtt:ApiLogGroup.Arn",
                 "sqs:SendMessage -> GetAtt:OrderCreatedQueue.Arn",
-                $"secretsmanager:GetSecretValue -> {Secret}",
+                $"rds-db:connect -> {ThroughProxyAs("orderpipeline_api")}",
             ],
         ["ProcessorRole"] =
             [
@@ -288,8 +296,9 @@ public sealed class TemplateInvariantsTests
                 "sqs:DeleteMessage -> GetAtt:OrderCreatedQueue.Arn",
                 "sqs:ChangeMessageVisibility -> GetAtt:OrderCreatedQueue.Arn",
                 "sqs:GetQueueAttributes -> GetAtt:OrderCreatedQueue.Arn",
+                "sqs:SendMessage -> GetAtt:OrderCreatedQueue.Arn", // re-enqueue during a database outage
                 "sqs:SendMessage -> GetAtt:OrderProcessedQueue.Arn",
-                $"secretsmanager:GetSecretValue -> {Secret}",
+                $"rds-db:connect -> {ThroughProxyAs("orderpipeline_processor")}",
             ],
         ["NotifierRole"] =
             [
@@ -298,7 +307,7 @@ public sealed class TemplateInvariantsTests
                 "sqs:ReceiveMessage -> GetAtt:OrderProcessedQueue.Arn",
                 "sqs:DeleteMessage -> GetAtt:OrderProcessedQueue.Arn",
                 "sqs:GetQueueAttributes -> GetAtt:OrderProcessedQueue.Arn",
-                $"secretsmanager:GetSecretValue -> {Secret}",
+                $"rds-db:connect -> {ThroughProxyAs("orderpipeline_notifier")}",
             ],
         ["MigrationsRole"] =
             [
@@ -309,6 +318,13 @@ public sealed class TemplateInvariantsTests
         ["ProxyRole"] =
             [
                 $"secretsmanager:GetSecretValue -> {Secret}",
+                $"rds-db:connect -> {ToInstanceAs("orderpipeline_api")}",
+                $"rds-db:connect -> {ToInstanceAs("orderpipeline_processor")}",
+                $"rds-db:connect -> {ToInstanceAs("orderpipeline_notifier")}",
+            ],
+        ["SchedulerRole"] =
+            [
+                "lambda:InvokeFunction -> Ref:ProcessorAlias",
             ],
     };
 
@@ -319,7 +335,7 @@ public sealed class TemplateInvariantsTests
     [MemberData(nameof(ExpectedPermissions))]
     public void Role_grants_exactly_the_expected_actions_on_exactly_the_expected_resources(string role, string[] expected)
     {
-        var isFunctionRole = role != "ProxyRole";
+        var isFunctionRole = FunctionRoleMap.Any(row => row.Role == role);
         var expectedGrants = expected
             .Concat(isFunctionRole ? VpcNetworkInterfaceActions.Select(a => $"{a} -> *") : [])
             .Order(StringComparer.Ordinal)
@@ -367,7 +383,7 @@ public sealed class TemplateInvariantsTests
         var properties = template.Properties(db);
 
         Assert.Equal("mysql", Scalar(properties["Engine"]));
-        Assert.StartsWith("8.0", template.ParameterDefault(RefTarget(properties["EngineVersion"])!), StringComparison.Ordinal);
+        Assert.StartsWith("8.4", template.ParameterDefault(RefTarget(properties["EngineVersion"])!), StringComparison.Ordinal);
         Assert.Equal("orders", Scalar(properties["DBName"]));
         Assert.Equal("false", Scalar(properties["PubliclyAccessible"]));
         Assert.Equal("true", Scalar(properties["StorageEncrypted"]));
@@ -384,7 +400,8 @@ public sealed class TemplateInvariantsTests
     public void No_password_literal_appears_anywhere_in_the_template()
     {
         var passwordKeys = template.Walk()
-            .Where(n => n.Key is not null && n.Key.Contains("Password", StringComparison.OrdinalIgnoreCase) && n.Key != "ManageMasterUserPassword")
+            // ClientPasswordAuthType names how the proxy checks a password (caching_sha2), it holds none.
+            .Where(n => n.Key is not null && n.Key.Contains("Password", StringComparison.OrdinalIgnoreCase) && n.Key is not "ManageMasterUserPassword" and not "ClientPasswordAuthType")
             .Select(n => n.Key)
             .ToList();
         Assert.Empty(passwordKeys);
@@ -404,6 +421,7 @@ public sealed class TemplateInvariantsTests
         Assert.Equal("GetAtt:ProxyRole.Arn", Describe(proxy["RoleArn"]));
         var auth = Assert.Single(Items(proxy["Auth"]));
         Assert.Equal(Secret, Describe(Child(auth, "SecretArn")));
+        Assert.Equal("SECRETS", Scalar(Child(auth, "AuthScheme")));
         Assert.Equal("rds.amazonaws.com", Scalar(At(Items(At(template.Properties("ProxyRole"), "AssumeRolePolicyDocument", "Statement"))[0], "Principal", "Service")));
 
         var targetGroup = template.Properties(Assert.Single(template.OfType("AWS::RDS::DBProxyTargetGroup")));
@@ -478,11 +496,11 @@ public sealed class TemplateInvariantsTests
         var properties = template.Properties(function);
         Assert.Equal("dotnet10", Scalar(properties["Runtime"]));
         Assert.Equal(assembly, Scalar(properties["Handler"]));
-        Assert.Equal(["x86_64"], Items(properties["Architectures"]).Select(Scalar));
+        Assert.Equal(["arm64"], Items(properties["Architectures"]).Select(Scalar));
 
         var layer = Assert.Single(Items(properties["Layers"]));
         Assert.Equal(
-            "arn:aws:lambda:${AWS::Region}:753240598075:layer:LambdaAdapterLayerX86:${LambdaWebAdapterLayerVersion}",
+            "arn:${AWS::Partition}:lambda:${AWS::Region}:753240598075:layer:LambdaAdapterLayerArm64:${LambdaWebAdapterLayerVersion}",
             SubFormat(layer));
 
         var variables = Variables(function);
@@ -524,10 +542,20 @@ public sealed class TemplateInvariantsTests
         _ = assembly;
         var variables = Variables(function);
 
-        Assert.Equal(Secret, variables["Database__SecretArn"]);
-        Assert.Equal(
-            "Sub:Server=${DBProxy.Endpoint};Port=3306;Database=orders;User ID=${DBMasterUsername};SslMode=Required",
-            variables["ConnectionStrings__orders"]);
+        if (serviceName == "migrations")
+        {
+            // Only the migration step signs in with the master user's password, read from the managed secret.
+            Assert.Equal(Secret, variables["Database__SecretArn"]);
+            Assert.False(variables.ContainsKey("Database__IamAuthentication"));
+            Assert.StartsWith("Sub:Server=${DBProxy.Endpoint};Port=3306;Database=orders;User ID=${DBMasterUsername};", variables["ConnectionStrings__orders"], StringComparison.Ordinal);
+        }
+        else
+        {
+            // The services sign in as their own database user with an IAM token: no secret, no password.
+            Assert.False(variables.ContainsKey("Database__SecretArn"));
+            Assert.Equal("true", variables["Database__IamAuthentication"]);
+            Assert.StartsWith($"Sub:Server=${{DBProxy.Endpoint}};Port=3306;Database=orders;User ID=orderpipeline_{serviceName};", variables["ConnectionStrings__orders"], StringComparison.Ordinal);
+        }
 
         var expectedQueues = serviceName switch
         {
@@ -579,7 +607,7 @@ public sealed class TemplateInvariantsTests
         // Nothing but deploy.sh invokes it: no event source mapping, no resource-based permission.
         Assert.DoesNotContain(
             template.OfType("AWS::Lambda::EventSourceMapping"),
-            id => RefTarget(template.Properties(id)["FunctionName"]) == "MigrationsFunction");
+            id => template.FunctionBehind(template.Properties(id)["FunctionName"]) == "MigrationsFunction");
         Assert.DoesNotContain(
             template.OfType("AWS::Lambda::Permission"),
             id => Describe(template.Properties(id)["FunctionName"]).Contains("MigrationsFunction", StringComparison.Ordinal));
@@ -649,7 +677,7 @@ public sealed class TemplateInvariantsTests
         var integration = template.Properties("ApiIntegration");
         Assert.Equal("AWS_PROXY", Scalar(integration["IntegrationType"]));
         Assert.Equal("2.0", Scalar(integration["PayloadFormatVersion"]));
-        Assert.Equal("GetAtt:ApiFunction.Arn", Describe(integration["IntegrationUri"]));
+        Assert.Equal("Ref:ApiAlias", Describe(integration["IntegrationUri"]));
 
         var stage = template.Properties(Assert.Single(template.OfType("AWS::ApiGatewayV2::Stage")));
         Assert.Equal("$default", Scalar(stage["StageName"]));
@@ -657,7 +685,7 @@ public sealed class TemplateInvariantsTests
 
         var permission = template.Properties(Assert.Single(template.OfType("AWS::Lambda::Permission")));
         Assert.Equal("apigateway.amazonaws.com", Scalar(permission["Principal"]));
-        Assert.Equal("Ref:ApiFunction", Describe(permission["FunctionName"]));
+        Assert.Equal("Ref:ApiAlias", Describe(permission["FunctionName"]));
         Assert.StartsWith("arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${HttpApi}/", SubFormat(permission["SourceArn"]), StringComparison.Ordinal);
     }
 

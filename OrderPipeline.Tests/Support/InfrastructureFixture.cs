@@ -14,6 +14,9 @@ public sealed class InfrastructureFixture : IAsyncLifetime
 
     public IAmazonSQS SqsClient { get; private set; } = null!;
 
+    /// <summary>Root's hand on the server, to stage outages. Tests that use it restore what they change.</summary>
+    public DatabaseServerControl Server { get; private set; } = null!;
+
     private string SqsServiceUrl { get; set; } = "";
 
     private string OrderCreatedUrl { get; set; } = "";
@@ -24,6 +27,7 @@ public sealed class InfrastructureFixture : IAsyncLifetime
     {
         _host = await TestAppHost.StartAsync(withServices: false);
         Database = new PipelineDatabase(await _host.ConnectionStringAsync("orders"));
+        Server = new DatabaseServerControl(_host.MySqlHome);
         SqsClient = _host.CreateSqsClient();
         SqsServiceUrl = _host.SqsServiceUrl.ToString().TrimEnd('/');
         OrderCreatedUrl = (await SqsClient.GetQueueUrlAsync("order-created")).QueueUrl;

@@ -24,6 +24,9 @@ public sealed class TestAppHost : IAsyncDisposable
 
     public DistributedApplication App { get; }
 
+    /// <summary>The MariaDB server's home (socket, pid file), under the run's data directory as the AppHost lays it out.</summary>
+    public string MySqlHome => System.IO.Path.Combine(_dataDirectory, "mysql");
+
     /// <summary>
     /// Starts the app model. <paramref name="withServices"/> false keeps only MySQL, SQS and the migration step,
     /// for tests that host the services in-process; <paramref name="configure"/> may change the builder further.

@@ -153,7 +153,11 @@ const parser = require('cfn-lint/lib/parser');
 }
 
 // Values for parameters without a default (any well-formed value will do for a structural check).
-const PARAMETER_VALUES = { CodeBucket: 'orderpipeline-artifacts-123456789012-eu-west-1' };
+const PARAMETER_VALUES = {
+  CodeBucket: 'orderpipeline-artifacts-123456789012-eu-west-1',
+  JwtIssuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_example',
+  JwtAudience: 'orderpipeline-api',
+};
 
 function loadTemplate(file) {
   return parser.openFile(file);

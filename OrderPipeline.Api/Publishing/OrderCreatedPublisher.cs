@@ -1,0 +1,59 @@
+using Microsoft.Extensions.Options;
+using OrderPipeline.Messaging.Events;
+using OrderPipeline.Messaging.Publishing;
+using OrderPipeline.Messaging.Sqs;
+
+namespace OrderPipeline.Api.Publishing;
+
+/// <summary>
+/// Publishes an accepted order's OrderCreated, sending the same message (same order id) again on failure within
+/// <see cref="PublishingOptions.Budget"/>. Sending it twice is safe: the Processor records an order id once. The SQS
+/// client's own retries are off in the Api (see Extensions), so that every attempt is seen here and one that may have
+/// stored the message is never hidden behind a later, clearer refusal.
+/// </summary>
+public sealed partial class OrderCreatedPublisher(
+    IEventPublisher publisher,
+    QueueUrlResolver queueUrls,
+    IOptions<QueueOptions> queues,
+    IOptions<PublishingOptions> options,
+    TimeProvider clock,
+    ILogger<OrderCreatedPublisher> logger)
+{
+    public async Task<PublishOutcome> PublishAsync(OrderCreated created, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var started = clock.GetTimestamp();
+        var delay = settings.FirstRetryDelay;
+        var mayHaveBeenStored = false;
+        for (var attempt = 1; ; attempt++)
+        {
+            var left = settings.Budget - clock.GetElapsedTime(started);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(left < settings.AttemptTimeout ? left : settings.AttemptTimeout);
+            string? queueUrl = null;
+            try
+            {
+                // Resolved apart from the send: failing to find the queue means nothing was sent at all.
+                queueUrl = await queueUrls.GetUrlAsync(queues.Value.OrderCreated, timeout.Token);
+                await publisher.PublishAsync(queueUrl, OrderCreated.EventType, created, EventJsonContext.Default.OrderCreated, timeout.Token);
+                return PublishOutcome.Published;
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                var thisMayHaveStored = queueUrl is not null && SendFailure.MayHaveBeenStored(ex);
+                mayHaveBeenStored |= thisMayHaveStored;
+                LogAttemptFailed(logger, ex, created.OrderId, attempt, thisMayHaveStored);
+            }
+
+            if (settings.Budget - clock.GetElapsedTime(started) <= delay)
+            {
+                return mayHaveBeenStored ? PublishOutcome.Unknown : PublishOutcome.NotStored;
+            }
+            await Task.Delay(delay, clock, cancellationToken);
+            delay *= 2;
+        }
+    }
+
+    [LoggerMessage(LogLevel.Warning, "Publishing OrderCreated for {OrderId} failed (attempt {Attempt}, may have been stored: {MayHaveBeenStored})")]
+    private static partial void LogAttemptFailed(ILogger logger, Exception exception, string orderId, int attempt, bool mayHaveBeenStored);
+}

@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Amazon.SQS;
+using Dapper;
+using MySqlConnector;
+using OrderPipeline.Messaging.Events;
+
+namespace OrderPipeline.FaultRun;
+
+/// <summary>What a fault run did and found.</summary>
+public sealed record FaultRunResult(
+    FaultRunOptions Options,
+    DateTimeOffset StartedAt,
+    IReadOnlyList<FaultEvent> Faults,
+    IReadOnlyList<Check> Checks,
+    IReadOnlyDictionary<string, string> Figures)
+{
+    public bool Passed => Checks.All(c => c.Passed) && Faults.All(f => f.Problem is null);
+}
+
+/// <summary>
+/// Starts the system, places orders while the <see cref="FaultSchedule"/> kills and freezes its parts, injects
+/// duplicate and poison messages, waits for everything to settle and reconciles.
+/// </summary>
+public static class FaultRunner
+{
+    public static async Task<FaultRunResult> RunAsync(FaultRunOptions options, TextWriter progress, CancellationToken cancellationToken)
+    {
+        var startedAt = DateTimeOffset.UtcNow;
+        progress.WriteLine($"Starting the system ({options.Processors} Processors) ...");
+        await using var pipeline = await PipelineUnderTest.StartAsync(options.Processors, cancellationToken);
+        var connectionString = await pipeline.ConnectionStringAsync();
+        using var sqs = pipeline.CreateSqsClient();
+        using var api = pipeline.CreateApiClient();
+
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var customerId = $"fault-{run}";
+        var stock = await AddProductsAsync(connectionString, run, options);
+        var poison = new HashSet<string>(StringComparer.Ordinal);
+        var load = new OrderLoad(api, customerId, [.. stock.Keys], options);
+        var faults = new FaultSchedule(pipeline, options, progress);
+
+        progress.WriteLine($"Placing {options.Orders} orders over {options.LoadSeconds} s; outages of {options.OutageSeconds} s ...");
+        var clock = Stopwatch.StartNew();
+        var loadTask = load.RunAsync(clock, cancellationToken);
+        var faultTask = faults.RunAsync(clock, cancellationToken);
+        await Task.Delay(TimeSpan.FromSeconds(options.LoadSeconds * 0.3), cancellationToken);
+        var createdPoison = await SendPoisonAsync(sqs, "order-created", run, options.PoisonMessages, poison, cancellationToken);
+        var processedPoison = await SendPoisonAsync(sqs, "order-processed", run, Math.Max(1, options.PoisonMessages / 3), poison, cancellationToken);
+        await Task.WhenAll(loadTask, faultTask);
+        var loadEnded = clock.Elapsed;
+        var duplicates = await SendDuplicatesAsync(sqs, load.Orders, customerId, cancellationToken);
+        progress.WriteLine($"[{loadEnded.TotalSeconds,6:0.0} s] load done; {duplicates} duplicate OrderCreated messages sent; waiting for everything to settle ...");
+
+        var reconciliation = new Reconciliation(connectionString, sqs, customerId, stock);
+        var accepted = load.Orders.Count(o => o.OrderId is not null);
+        var settleDeadline = clock.Elapsed + options.SettleWithin;
+        var settled = false;
+        while (!settled && clock.Elapsed < settleDeadline)
+        {
+            settled = await TryAsync(() => reconciliation.IsSettledAsync(accepted, createdPoison, processedPoison, cancellationToken));
+            if (!settled)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+            }
+        }
+        var settledAfter = clock.Elapsed - loadEnded;
+        progress.WriteLine($"[{clock.Elapsed.TotalSeconds,6:0.0} s] {(settled ? "settled" : "NOT settled")} {settledAfter.TotalSeconds:0} s after the load; reconciling ...");
+
+        var checks = await reconciliation.CheckAsync([.. load.Orders], poison, cancellationToken);
+        var restarts = new List<string>();
+        foreach (var resource in pipeline.Processors.Append("notifier").Append("mysql"))
+        {
+            restarts.Add($"{resource} {await pipeline.RestartsOfAsync(resource, cancellationToken)}");
+        }
+        var figures = new Dictionary<string, string>
+        {
+            ["orders placed"] = options.Orders.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["accepted (202)"] = accepted.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["requests retried by clients (503, timeouts)"] = load.Retries.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["answers that said the outcome was unknown"] = load.Orders.Sum(o => o.UncertainIds.Count).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["duplicate OrderCreated messages injected"] = duplicates.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["poison messages injected"] = poison.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["load duration"] = $"{loadEnded.TotalSeconds:0} s",
+            ["settled after the load"] = settled ? $"{settledAfter.TotalSeconds:0} s" : $"not within {options.SettleWithin.TotalSeconds:0} s",
+            ["restarts by the AppHost's supervisor"] = string.Join(", ", restarts),
+        };
+        foreach (var check in checks)
+        {
+            progress.WriteLine($"  {(check.Passed ? "ok  " : "FAIL")} {check.Name}: {check.Detail}");
+        }
+        return new FaultRunResult(options, startedAt, faults.Events, checks, figures);
+    }
+
+    /// <summary>Ten products with about three quarters of the stock the orders ask for, so that some orders FAIL.</summary>
+    private static async Task<Dictionary<string, int>> AddProductsAsync(string connectionString, string run, FaultRunOptions options)
+    {
+        const int Products = 10;
+        var stock = Math.Max(1, options.Orders * 4 * 3 / 4 / Products);
+        var products = Enumerable.Range(1, Products).ToDictionary(i => $"F-{run}-{i:D2}", _ => stock);
+        await using var connection = new MySqlConnection(connectionString);
+        await connection.ExecuteAsync(
+            "INSERT INTO inventory (product_id, product_name, quantity_available) VALUES (@Id, 'fault run', @Stock)",
+            products.Select(p => new { Id = p.Key, Stock = p.Value }));
+        return products;
+    }
+
+    /// <summary>Bodies that can never succeed: not JSON, and JSON that is not the event. They must end in the DLQ.</summary>
+    private static async Task<int> SendPoisonAsync(IAmazonSQS sqs, string queue, string run, int count, HashSet<string> poison, CancellationToken cancellationToken)
+    {
+        var url = (await sqs.GetQueueUrlAsync(queue, cancellationToken)).QueueUrl;
+        for (var i = 0; i < count; i++)
+        {
+            var body = i % 2 == 0 ? $"poison {run} {queue} {i}: not JSON" : $$"""{"order_id":"poison-{{run}}-{{i}}"}""";
+            await sqs.SendMessageAsync(url, body, cancellationToken);
+            poison.Add(body);
+        }
+        return count;
+    }
+
+    /// <summary>At-least-once delivery, forced: every tenth accepted order's OrderCreated is delivered a second time.</summary>
+    private static async Task<int> SendDuplicatesAsync(IAmazonSQS sqs, IEnumerable<PlacedOrder> orders, string customerId, CancellationToken cancellationToken)
+    {
+        var url = (await sqs.GetQueueUrlAsync("order-created", cancellationToken)).QueueUrl;
+        var sent = 0;
+        foreach (var order in orders.Where(o => o.OrderId is not null && o.Number % 10 == 1))
+        {
+            var created = new OrderCreated(order.OrderId!, customerId, [.. order.Items.Select(i => new OrderLine(i.ProductId, i.Quantity))], DateTime.UtcNow);
+            await sqs.SendMessageAsync(url, JsonSerializer.Serialize(created, EventJsonContext.Default.OrderCreated), cancellationToken);
+            sent++;
+        }
+        return sent;
+    }
+
+    private static async Task<bool> TryAsync(Func<Task<bool>> check)
+    {
+        try
+        {
+            return await check();
+        }
+        catch (Exception ex) when (ex is MySqlException or AmazonSQSException or HttpRequestException)
+        {
+            return false; // a part is still coming back
+        }
+    }
+}
