@@ -10,4 +10,11 @@ public interface IEventPublisher
 
     /// <summary>Sends an already serialized event, e.g. one read back from an outbox.</summary>
     Task SendAsync(OutgoingMessage message, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Sends already serialized events in as few calls as the queue allows, each with its own trace context. Never
+    /// throws for a message that could not be sent (only for cancellation): its result says why.
+    /// </summary>
+    /// <returns>One result per message, in the order given.</returns>
+    Task<IReadOnlyList<SendResult>> SendBatchAsync(IReadOnlyList<OutgoingMessage> messages, CancellationToken cancellationToken);
 }

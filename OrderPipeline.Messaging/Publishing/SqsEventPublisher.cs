@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Amazon.SQS;
@@ -21,41 +22,121 @@ public sealed class SqsEventPublisher(IAmazonSQS sqs, QueueUrlResolver queues, M
     public async Task SendAsync(OutgoingMessage message, CancellationToken cancellationToken)
     {
         var queueName = QueueUrlResolver.DisplayName(message.Queue);
-        ActivityContext.TryParse(message.TraceParent, message.TraceState, isRemote: false, out var parent);
-        using var activity = telemetry.StartPublish(queueName, parent);
+        using var activity = StartPublish(queueName, message);
         var started = Stopwatch.GetTimestamp();
         try
         {
             var queueUrl = await queues.GetUrlAsync(message.Queue, cancellationToken).ConfigureAwait(false);
-            var request = new SendMessageRequest(queueUrl, message.Body)
-            {
-                MessageAttributes = new Dictionary<string, MessageAttributeValue>
-                {
-                    [MessagingTelemetry.EventTypeAttribute] = Text(message.EventType),
-                },
-            };
-            // The consumer's span continues from the publish span (or from the producer's context when sampling dropped it).
-            var traceParent = activity?.Id ?? message.TraceParent;
-            var traceState = activity is null ? message.TraceState : activity.TraceStateString;
-            if (traceParent is not null)
-            {
-                request.MessageAttributes[MessagingTelemetry.TraceParentAttribute] = Text(traceParent);
-            }
-            if (!string.IsNullOrEmpty(traceState))
-            {
-                request.MessageAttributes[MessagingTelemetry.TraceStateAttribute] = Text(traceState);
-            }
-
+            var request = new SendMessageRequest(queueUrl, message.Body) { MessageAttributes = Attributes(message, activity) };
             var response = await sqs.SendMessageAsync(request, cancellationToken).ConfigureAwait(false);
             activity?.SetTag("messaging.message.id", response.MessageId);
             telemetry.RecordPublished(queueName, Stopwatch.GetElapsedTime(started), errorType: null);
         }
         catch (Exception ex)
         {
-            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
-            activity?.AddException(ex);
+            Fail(activity, ex.Message, ex);
             telemetry.RecordPublished(queueName, Stopwatch.GetElapsedTime(started), ex.GetType().Name);
             throw;
+        }
+    }
+
+    public async Task<IReadOnlyList<SendResult>> SendBatchAsync(IReadOnlyList<OutgoingMessage> messages, CancellationToken cancellationToken)
+    {
+        var results = new SendResult[messages.Count];
+        foreach (var batch in SendBatches.Plan(messages))
+        {
+            await SendOneBatchAsync(messages, batch, results, cancellationToken).ConfigureAwait(false);
+        }
+        return results;
+    }
+
+    /// <summary>One SendMessageBatch call. Each message gets its own publish span, child of its own producer's trace.</summary>
+    private async Task SendOneBatchAsync(IReadOnlyList<OutgoingMessage> messages, IReadOnlyList<int> batch, SendResult[] results, CancellationToken cancellationToken)
+    {
+        var queueName = QueueUrlResolver.DisplayName(messages[batch[0]].Queue);
+        var activities = batch.Select(i => StartPublish(queueName, messages[i])).ToArray();
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            var queueUrl = await queues.GetUrlAsync(messages[batch[0]].Queue, cancellationToken).ConfigureAwait(false);
+            // Entry ids only need to be unique within the call: the position in the batch.
+            var request = new SendMessageBatchRequest(queueUrl, [.. batch.Select((index, entry) => new SendMessageBatchRequestEntry(
+                entry.ToString(CultureInfo.InvariantCulture), messages[index].Body) { MessageAttributes = Attributes(messages[index], activities[entry]) })]);
+            var response = await sqs.SendMessageBatchAsync(request, cancellationToken).ConfigureAwait(false);
+
+            foreach (var ok in response.Successful ?? [])
+            {
+                var entry = int.Parse(ok.Id, CultureInfo.InvariantCulture);
+                activities[entry]?.SetTag("messaging.message.id", ok.MessageId);
+                results[batch[entry]] = new SendResult(messages[batch[entry]], null);
+            }
+            foreach (var failed in response.Failed ?? [])
+            {
+                var entry = int.Parse(failed.Id, CultureInfo.InvariantCulture);
+                var error = $"{failed.Code}: {failed.Message}";
+                Fail(activities[entry], error, null);
+                results[batch[entry]] = new SendResult(messages[batch[entry]], error);
+            }
+            for (var entry = 0; entry < batch.Count; entry++)
+            {
+                // SQS answers every entry; should one be missing, it was not sent as far as we can tell.
+                results[batch[entry]] ??= new SendResult(messages[batch[entry]], "no result for this entry in SQS's answer");
+            }
+            telemetry.RecordPublished(queueName, Stopwatch.GetElapsedTime(started), response.Failed is { Count: > 0 } ? "PartialBatchFailure" : null);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The whole call failed (queue missing, SQS unreachable): every message of this batch is unsent, the
+            // other batches are still tried.
+            telemetry.RecordPublished(queueName, Stopwatch.GetElapsedTime(started), ex.GetType().Name);
+            for (var entry = 0; entry < batch.Count; entry++)
+            {
+                Fail(activities[entry], ex.Message, ex);
+                results[batch[entry]] = new SendResult(messages[batch[entry]], $"{ex.GetType().Name}: {ex.Message}");
+            }
+        }
+        finally
+        {
+            foreach (var activity in activities)
+            {
+                activity?.Dispose();
+            }
+        }
+    }
+
+    private Activity? StartPublish(string queueName, OutgoingMessage message)
+    {
+        ActivityContext.TryParse(message.TraceParent, message.TraceState, isRemote: false, out var parent);
+        return telemetry.StartPublish(queueName, parent);
+    }
+
+    /// <summary>The event type and the trace context the consumer continues from.</summary>
+    private static Dictionary<string, MessageAttributeValue> Attributes(OutgoingMessage message, Activity? publish)
+    {
+        var attributes = new Dictionary<string, MessageAttributeValue>
+        {
+            [MessagingTelemetry.EventTypeAttribute] = Text(message.EventType),
+        };
+        // The consumer's span continues from the publish span (or from the producer's context when sampling dropped it).
+        var traceParent = publish?.Id ?? message.TraceParent;
+        var traceState = publish is null ? message.TraceState : publish.TraceStateString;
+        if (traceParent is not null)
+        {
+            attributes[MessagingTelemetry.TraceParentAttribute] = Text(traceParent);
+        }
+        if (!string.IsNullOrEmpty(traceState))
+        {
+            attributes[MessagingTelemetry.TraceStateAttribute] = Text(traceState);
+        }
+        return attributes;
+    }
+
+    private static void Fail(Activity? activity, string description, Exception? exception)
+    {
+        activity?.SetStatus(ActivityStatusCode.Error, description);
+        if (exception is not null)
+        {
+            activity?.AddException(exception);
         }
     }
 

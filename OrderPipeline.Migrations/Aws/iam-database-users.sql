@@ -14,10 +14,11 @@ CREATE USER IF NOT EXISTS 'orderpipeline_notifier'@'%' IDENTIFIED WITH AWSAuthen
 GRANT SELECT ON orders.orders TO 'orderpipeline_api'@'%';
 GRANT SELECT, INSERT, UPDATE, DELETE ON orders.idempotency_keys TO 'orderpipeline_api'@'%';
 
--- Processor: writes orders, inventory and the outbox (the relay included).
+-- Processor: writes orders, inventory and the outbox (the relay included); deletes published outbox rows past
+-- their retention (OutboxCleanup).
 GRANT SELECT, INSERT, UPDATE ON orders.orders TO 'orderpipeline_processor'@'%';
 GRANT SELECT, UPDATE ON orders.inventory TO 'orderpipeline_processor'@'%';
-GRANT SELECT, INSERT, UPDATE ON orders.outbox TO 'orderpipeline_processor'@'%';
+GRANT SELECT, INSERT, UPDATE, DELETE ON orders.outbox TO 'orderpipeline_processor'@'%';
 
--- Notifier: writes notifications.
-GRANT SELECT, INSERT ON orders.notifications TO 'orderpipeline_notifier'@'%';
+-- Notifier: writes notifications; deletes those past their retention (NotificationCleanup).
+GRANT SELECT, INSERT, DELETE ON orders.notifications TO 'orderpipeline_notifier'@'%';

@@ -14,5 +14,14 @@ internal static class Extensions
         builder.AddSqsConsumer<OrderProcessedHandler>(queues => queues.OrderProcessed);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<NotifierTelemetry>();
+
+        // A record deleted while its event can still be redelivered would let the repeat through: refuse to start instead.
+        builder.Services.AddOptions<NotificationRetentionOptions>()
+            .BindConfiguration(NotificationRetentionOptions.SectionName)
+            .Validate(
+                retention => retention.RetentionDays > NotificationRetentionOptions.SqsMaxRetentionDays,
+                $"Notifications:Retention:RetentionDays must be more than {NotificationRetentionOptions.SqsMaxRetentionDays} days, SQS's longest message retention.")
+            .ValidateOnStart();
+        builder.Services.AddHostedService<NotificationCleanup>();
     }
 }

@@ -37,7 +37,14 @@ internal static class Extensions
         builder.Services.AddSingleton<OrderTransaction>();
         builder.Services.AddSingleton<OutboxPublisher>();
 
-        builder.Services.AddOptions<OutboxOptions>().BindConfiguration(OutboxOptions.SectionName);
+        // A lease shorter than a batch's sends would hand rows to a second relay while the first still sends them.
+        builder.Services.AddOptions<OutboxOptions>().BindConfiguration(OutboxOptions.SectionName)
+            .Validate(outbox => outbox.LeaseSeconds >= 5 && outbox.BatchSize >= 1, "Outbox:LeaseSeconds must be at least 5 and Outbox:BatchSize at least 1.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<OutboxClaims>();
+        builder.Services.AddSingleton<OutboxTelemetry>();
         builder.Services.AddHostedService<OutboxRelay>();
+        builder.Services.AddOptions<OutboxRetentionOptions>().BindConfiguration(OutboxRetentionOptions.SectionName);
+        builder.Services.AddHostedService<OutboxCleanup>();
     }
 }

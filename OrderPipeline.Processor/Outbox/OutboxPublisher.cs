@@ -1,44 +1,55 @@
+using Microsoft.Extensions.Options;
 using MySqlConnector;
 using OrderPipeline.Messaging.Publishing;
 
 namespace OrderPipeline.Processor.Outbox;
 
-/// <summary>Publishes outbox rows. A row that could not be sent stays unpublished for the relay.</summary>
-public sealed partial class OutboxPublisher(IEventPublisher publisher, MySqlDataSource dataSource, TimeProvider clock, ILogger<OutboxPublisher> logger)
+/// <summary>Publishes the row an order transaction just committed. A row that could not be sent stays unpublished for the relay.</summary>
+public sealed partial class OutboxPublisher(
+    IEventPublisher publisher,
+    MySqlDataSource dataSource,
+    IOptions<OutboxOptions> options,
+    TimeProvider clock,
+    ILogger<OutboxPublisher> logger)
 {
-    /// <summary>Sends the message and marks it published. Used right after the transaction that wrote it commits.</summary>
+    /// <summary>Sends the message and marks it published (or counts the failure and backs it off). Used right after commit.</summary>
     /// <returns>True when the message reached the queue.</returns>
     public async Task<bool> TryPublishAsync(OutboxMessage message, CancellationToken cancellationToken)
     {
-        var sent = await TrySendAsync(message, cancellationToken).ConfigureAwait(false);
+        var error = await SendAsync(message, cancellationToken).ConfigureAwait(false);
         try
         {
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await (sent
-                ? OutboxStore.MarkPublishedAsync(connection, null, message.Id, clock.GetUtcNow().UtcDateTime, cancellationToken)
-                : OutboxStore.MarkFailedAttemptAsync(connection, null, message.Id, cancellationToken)).ConfigureAwait(false);
+            var now = clock.GetUtcNow().UtcDateTime;
+            await (error is null
+                ? OutboxStore.MarkPublishedAsync(connection, message.Id, now, cancellationToken)
+                : OutboxStore.MarkFailedAttemptAsync(connection, message.Id, error, now + OutboxBackoff.Delay(message.Attempts + 1, options.Value), cancellationToken)).ConfigureAwait(false);
         }
         catch (MySqlException ex)
         {
             // Harmless either way: a published row left unmarked is published again by the relay (the Notifier
             // ignores the repeat); an unsent one is the relay's to send anyway.
-            LogMarkFailed(logger, ex, message.Id, sent);
+            LogMarkFailed(logger, ex, message.Id, error is null);
         }
-        return sent;
+        return error is null;
     }
 
-    /// <summary>Sends the message; the caller marks it (the relay does so inside the transaction that locked it).</summary>
-    public async Task<bool> TrySendAsync(OutboxMessage message, CancellationToken cancellationToken)
+    /// <summary>Sends the message without marking it.</summary>
+    public async Task<bool> TrySendAsync(OutboxMessage message, CancellationToken cancellationToken) =>
+        await SendAsync(message, cancellationToken).ConfigureAwait(false) is null;
+
+    /// <returns>Why the message was not sent; null when it was.</returns>
+    private async Task<string?> SendAsync(OutboxMessage message, CancellationToken cancellationToken)
     {
         try
         {
             await publisher.SendAsync(message.ToOutgoing(), cancellationToken).ConfigureAwait(false);
-            return true;
+            return null;
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
             LogPublishFailed(logger, ex, message.Id, message.Destination);
-            return false;
+            return $"{ex.GetType().Name}: {ex.Message}";
         }
     }
 

@@ -1,15 +1,18 @@
 using Microsoft.Extensions.Options;
-using MySqlConnector;
+using OrderPipeline.Messaging.Publishing;
 
 namespace OrderPipeline.Processor.Outbox;
 
 /// <summary>
-/// Publishes what the handlers could not: events whose process crashed between commit and publish,
-/// or whose queue was down. Nothing committed to the outbox is ever lost.
+/// Publishes what the handlers could not: events whose process crashed between commit and publish, or whose queue
+/// was down. Each pass claims a batch (a lease, committed at once), sends it with no transaction open, then records
+/// the outcome: sent rows published, failed rows counted and backed off. Nothing committed to the outbox is lost; a
+/// row that cannot be sent only delays itself; several Processors share the backlog through the leases.
 /// </summary>
 public sealed partial class OutboxRelay(
-    MySqlDataSource dataSource,
-    OutboxPublisher publisher,
+    OutboxClaims claims,
+    IEventPublisher publisher,
+    OutboxTelemetry telemetry,
     IOptions<OutboxOptions> options,
     TimeProvider clock,
     ILogger<OutboxRelay> logger) : BackgroundService
@@ -21,11 +24,15 @@ public sealed partial class OutboxRelay(
         {
             try
             {
-                var published = await RelayOnceAsync(stoppingToken).ConfigureAwait(false);
-                if (published > 0)
+                // A full batch means more is probably waiting (after an outage): claim again rather than wait a tick.
+                RelayPass pass;
+                do
                 {
-                    LogRelayed(logger, published);
+                    pass = await RelayOnceAsync(stoppingToken).ConfigureAwait(false);
                 }
+                while (pass.Claimed >= options.Value.BatchSize && !stoppingToken.IsCancellationRequested);
+
+                await MeasureBacklogAsync(stoppingToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
@@ -34,29 +41,58 @@ public sealed partial class OutboxRelay(
         }
     }
 
-    /// <returns>How many messages were published.</returns>
-    public async Task<int> RelayOnceAsync(CancellationToken cancellationToken)
+    /// <summary>Claims one batch, sends it and records the outcome.</summary>
+    public async Task<RelayPass> RelayOnceAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        var olderThan = clock.GetUtcNow().UtcDateTime - TimeSpan.FromSeconds(settings.GraceSeconds);
-        var pending = await OutboxStore.LockUnpublishedAsync(connection, transaction, olderThan, settings.BatchSize, cancellationToken).ConfigureAwait(false);
-        var published = 0;
-        foreach (var message in pending)
+        var now = clock.GetUtcNow().UtcDateTime;
+        var token = Guid.NewGuid().ToString();
+        var claimed = await claims.ClaimAsync(
+            token, now, now - TimeSpan.FromSeconds(settings.GraceSeconds), now + TimeSpan.FromSeconds(settings.LeaseSeconds),
+            Math.Max(1, settings.BatchSize), cancellationToken).ConfigureAwait(false);
+        if (claimed.Count == 0)
         {
-            if (await publisher.TrySendAsync(message, cancellationToken).ConfigureAwait(false))
+            return RelayPass.None;
+        }
+
+        // No transaction is open here: however slow SQS is, nothing waits on us but our own claimed rows.
+        var results = await publisher.SendBatchAsync([.. claimed.Select(m => m.ToOutgoing())], cancellationToken).ConfigureAwait(false);
+
+        var sent = new List<long>(claimed.Count);
+        var failed = new List<(OutboxMessage Message, string Error)>();
+        for (var i = 0; i < claimed.Count; i++)
+        {
+            if (results[i].Sent)
             {
-                await OutboxStore.MarkPublishedAsync(connection, transaction, message.Id, clock.GetUtcNow().UtcDateTime, cancellationToken).ConfigureAwait(false);
-                published++;
+                sent.Add(claimed[i].Id);
             }
             else
             {
-                await OutboxStore.MarkFailedAttemptAsync(connection, transaction, message.Id, cancellationToken).ConfigureAwait(false);
+                failed.Add((claimed[i], results[i].Error!));
             }
         }
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return published;
+        var after = clock.GetUtcNow().UtcDateTime;
+        await claims.MarkPublishedAsync(sent, after, cancellationToken).ConfigureAwait(false);
+        foreach (var (message, error) in failed)
+        {
+            var retryAt = after + OutboxBackoff.Delay(message.Attempts + 1, settings);
+            LogSendFailed(logger, message.Id, message.Destination, message.Attempts + 1, retryAt, error);
+            await claims.ReleaseFailedAsync(message.Id, token, error, retryAt, cancellationToken).ConfigureAwait(false);
+        }
+
+        telemetry.RecordPass(sent.Count, failed.Count);
+        if (sent.Count > 0)
+        {
+            LogRelayed(logger, sent.Count);
+        }
+        return new RelayPass(claimed.Count, sent.Count, failed.Count);
+    }
+
+    /// <summary>Updates the age of the oldest unpublished row, the figure an alarm watches.</summary>
+    public async Task MeasureBacklogAsync(CancellationToken cancellationToken)
+    {
+        var oldest = await claims.OldestUnpublishedAsync(cancellationToken).ConfigureAwait(false);
+        telemetry.RecordOldestUnpublished(oldest, clock.GetUtcNow().UtcDateTime);
     }
 
     private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken stoppingToken)
@@ -73,6 +109,9 @@ public sealed partial class OutboxRelay(
 
     [LoggerMessage(LogLevel.Information, "Outbox relay published {Count} message(s) left behind")]
     private static partial void LogRelayed(ILogger logger, int count);
+
+    [LoggerMessage(LogLevel.Warning, "Outbox message {OutboxId} to {Destination} failed to send (attempt {Attempt}); next try at {RetryAt:O}: {Error}")]
+    private static partial void LogSendFailed(ILogger logger, long outboxId, string destination, int attempt, DateTime retryAt, string error);
 
     [LoggerMessage(LogLevel.Warning, "Outbox relay pass failed; it will try again")]
     private static partial void LogRelayFailed(ILogger logger, Exception exception);

@@ -3,17 +3,17 @@ using MySqlConnector;
 
 namespace OrderPipeline.Processor.Outbox;
 
-/// <summary>The SQL of the outbox table, in one place for the writer, the publisher and the relay.</summary>
+/// <summary>The SQL of the outbox table for the order transaction that writes a row and the handler that publishes it (the relay's is in <see cref="OutboxClaims"/>).</summary>
 public static class OutboxStore
 {
     public sealed record NewMessage(string MessageId, string Destination, string EventType, string Payload, string? TraceParent, string? TraceState, DateTime CreatedAt);
 
-    /// <summary>Column limits, in characters as MySQL counts them (db/schema.sql).</summary>
+    /// <summary>Column limits, in characters as MySQL counts them (db/migrations).</summary>
     public const int MaxDestinationLength = 100;
     public const int MaxTraceParentLength = 55;
     public const int MaxTraceStateLength = 512;
 
-    private const string Columns = "id AS Id, destination AS Destination, event_type AS EventType, payload AS Payload, traceparent AS TraceParent, tracestate AS TraceState";
+    internal const string Columns = "id AS Id, destination AS Destination, event_type AS EventType, payload AS Payload, traceparent AS TraceParent, tracestate AS TraceState, attempts AS Attempts";
 
     /// <summary>
     /// Adds a message inside the caller's transaction. The trace context comes from outside (a client's
@@ -38,23 +38,20 @@ public static class OutboxStore
             $"SELECT {Columns} FROM outbox WHERE message_id = @MessageId AND published_at IS NULL",
             new { MessageId = messageId }, transaction, cancellationToken: cancellationToken));
 
-    /// <summary>
-    /// Locks a batch of unpublished messages older than the grace period; rows another relay holds are skipped,
-    /// so several Processor instances share the backlog instead of publishing it twice.
-    /// </summary>
-    public static async Task<IReadOnlyList<OutboxMessage>> LockUnpublishedAsync(
-        MySqlConnection connection, MySqlTransaction transaction, DateTime olderThan, int limit, CancellationToken cancellationToken) =>
-        [.. await connection.QueryAsync<OutboxMessage>(new CommandDefinition(
-            $"SELECT {Columns} FROM outbox WHERE published_at IS NULL AND created_at < @OlderThan ORDER BY id LIMIT @Limit FOR UPDATE SKIP LOCKED",
-            new { OlderThan = olderThan, Limit = limit }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false)];
-
-    public static Task MarkPublishedAsync(MySqlConnection connection, MySqlTransaction? transaction, long id, DateTime publishedAt, CancellationToken cancellationToken) =>
+    public static Task MarkPublishedAsync(MySqlConnection connection, long id, DateTime publishedAt, CancellationToken cancellationToken) =>
         connection.ExecuteAsync(new CommandDefinition(
             "UPDATE outbox SET published_at = @PublishedAt, attempts = attempts + 1 WHERE id = @Id AND published_at IS NULL",
-            new { Id = id, PublishedAt = publishedAt }, transaction, cancellationToken: cancellationToken));
+            new { Id = id, PublishedAt = publishedAt }, cancellationToken: cancellationToken));
 
-    public static Task MarkFailedAttemptAsync(MySqlConnection connection, MySqlTransaction? transaction, long id, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// Counts a failed send and backs the row off. Only while nobody claimed it: a relay that did is sending it and
+    /// records its own outcome.
+    /// </summary>
+    public static Task MarkFailedAttemptAsync(MySqlConnection connection, long id, string error, DateTime nextAttemptAt, CancellationToken cancellationToken) =>
         connection.ExecuteAsync(new CommandDefinition(
-            "UPDATE outbox SET attempts = attempts + 1 WHERE id = @Id",
-            new { Id = id }, transaction, cancellationToken: cancellationToken));
+            """
+            UPDATE outbox SET attempts = attempts + 1, last_error = @Error, next_attempt_at = @NextAttemptAt
+            WHERE id = @Id AND published_at IS NULL AND claimed_by IS NULL
+            """,
+            new { Id = id, Error = ErrorText.Cut(error), NextAttemptAt = nextAttemptAt }, cancellationToken: cancellationToken));
 }

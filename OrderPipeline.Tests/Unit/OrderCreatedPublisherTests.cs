@@ -29,6 +29,9 @@ public sealed class OrderCreatedPublisherTests
         }
 
         public Task SendAsync(OutgoingMessage message, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<IReadOnlyList<SendResult>> SendBatchAsync(IReadOnlyList<OutgoingMessage> messages, CancellationToken cancellationToken) =>
+            throw new NotSupportedException();
     }
 
     private static readonly Exception Refused = new HttpRequestException(HttpRequestError.ConnectionError, "Connection refused");

@@ -28,6 +28,9 @@ public sealed class OutboxPublisherTests : IDisposable
             Sent.Enqueue(message);
             return Task.CompletedTask;
         }
+
+        public Task<IReadOnlyList<SendResult>> SendBatchAsync(IReadOnlyList<OutgoingMessage> messages, CancellationToken cancellationToken) =>
+            throw new NotSupportedException("the publisher sends one message at a time");
     }
 
     // Never opened: only the sending half is exercised here (TryPublishAsync also marks the row, so it needs MySQL).
@@ -40,7 +43,7 @@ public sealed class OutboxPublisherTests : IDisposable
 
     public OutboxPublisherTests()
     {
-        _publisher = new OutboxPublisher(_events, _dataSource, TimeProvider.System, NullLogger<OutboxPublisher>.Instance);
+        _publisher = new OutboxPublisher(_events, _dataSource, Microsoft.Extensions.Options.Options.Create(new OutboxOptions()), TimeProvider.System, NullLogger<OutboxPublisher>.Instance);
     }
 
     public void Dispose() => _dataSource.Dispose();

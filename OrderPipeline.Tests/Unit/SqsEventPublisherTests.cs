@@ -34,6 +34,26 @@ public sealed class SqsEventPublisherTests : IDisposable
             return Task.FromResult(new SendMessageResponse { MessageId = "sqs-message-1" });
         }
 
+        public ConcurrentQueue<SendMessageBatchRequest> Batches { get; } = new();
+
+        /// <summary>Bodies SQS refuses entry by entry (as it does a message over its size limit).</summary>
+        public HashSet<string> RefusedBodies { get; } = [];
+
+        public override Task<SendMessageBatchResponse> SendMessageBatchAsync(SendMessageBatchRequest request, CancellationToken cancellationToken = default)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (Failure is not null)
+            {
+                return Task.FromException<SendMessageBatchResponse>(Failure);
+            }
+            Batches.Enqueue(request);
+            return Task.FromResult(new SendMessageBatchResponse
+            {
+                Successful = [.. request.Entries.Where(e => !RefusedBodies.Contains(e.MessageBody)).Select(e => new SendMessageBatchResultEntry { Id = e.Id, MessageId = "m-" + e.Id })],
+                Failed = [.. request.Entries.Where(e => RefusedBodies.Contains(e.MessageBody)).Select(e => new BatchResultErrorEntry { Id = e.Id, Code = "InvalidParameterValue", Message = "too long", SenderFault = true })],
+            });
+        }
+
         public override Task<GetQueueUrlResponse> GetQueueUrlAsync(string queueName, CancellationToken cancellationToken = default) =>
             Task.FromResult(new GetQueueUrlResponse { QueueUrl = $"https://sqs.us-east-1.amazonaws.com/123456789012/{queueName}" });
     }
@@ -118,5 +138,76 @@ public sealed class SqsEventPublisherTests : IDisposable
             _publisher.PublishAsync(QueueUrl, OrderCreated.EventType, Created, EventJsonContext.Default.OrderCreated, TestContext.Current.CancellationToken));
 
         Assert.Same(_sqs.Failure, thrown);
+    }
+
+    private static OutgoingMessage Stored(int n, string queue = QueueUrl) =>
+        new(queue, "OrderProcessed", $$"""{"order_id":"o-{{n}}"}""", $"00-0af7651916cd43dd8448eb211c8031{n:D2}-b7ad6b7169203331-01", "congo=t61rcWkgMzE");
+
+    [Fact]
+    public async Task A_batch_goes_out_in_calls_of_at_most_ten_each_entry_with_its_own_trace_context()
+    {
+        var messages = Enumerable.Range(0, 12).Select(n => Stored(n)).ToList();
+
+        var results = await _publisher.SendBatchAsync(messages, TestContext.Current.CancellationToken);
+
+        Assert.Equal([10, 2], _sqs.Batches.Select(b => b.Entries.Count));
+        Assert.All(results, r => Assert.True(r.Sent));
+        Assert.Equal(messages, results.Select(r => r.Message));
+        var entries = _sqs.Batches.SelectMany(b => b.Entries).ToList();
+        for (var n = 0; n < messages.Count; n++)
+        {
+            Assert.Equal(messages[n].Body, entries[n].MessageBody);
+            Assert.Equal("OrderProcessed", entries[n].MessageAttributes[MessagingTelemetry.EventTypeAttribute].StringValue);
+            Assert.True(ActivityContext.TryParse(entries[n].MessageAttributes[MessagingTelemetry.TraceParentAttribute].StringValue, null, out var context));
+            Assert.Equal($"0af7651916cd43dd8448eb211c8031{n:D2}", context.TraceId.ToHexString());
+            Assert.Equal("congo=t61rcWkgMzE", entries[n].MessageAttributes[MessagingTelemetry.TraceStateAttribute].StringValue);
+        }
+    }
+
+    [Fact]
+    public async Task An_entry_sqs_refuses_fails_alone()
+    {
+        var messages = Enumerable.Range(0, 3).Select(n => Stored(n)).ToList();
+        _sqs.RefusedBodies.Add(messages[1].Body);
+
+        var results = await _publisher.SendBatchAsync(messages, TestContext.Current.CancellationToken);
+
+        Assert.Equal([true, false, true], results.Select(r => r.Sent));
+        Assert.Equal("InvalidParameterValue: too long", results[1].Error);
+    }
+
+    [Fact]
+    public async Task A_failed_call_fails_its_own_batch_and_the_other_queues_are_still_tried()
+    {
+        var messages = new[] { Stored(0, "missing-queue"), Stored(1), Stored(2, "missing-queue") };
+        var sqs = new MissingQueueSqs();
+        var publisher = new SqsEventPublisher(sqs, new QueueUrlResolver(sqs), _telemetry);
+
+        var results = await publisher.SendBatchAsync(messages, TestContext.Current.CancellationToken);
+
+        Assert.Equal([false, true, false], results.Select(r => r.Sent));
+        Assert.Contains("QueueDoesNotExist", results[0].Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Cancellation_is_not_reported_as_a_failed_send()
+    {
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _publisher.SendBatchAsync([Stored(0)], cancelled.Token));
+    }
+
+    /// <summary>SQS where only <see cref="QueueUrl"/> exists.</summary>
+    private sealed class MissingQueueSqs() : AmazonSQSClient(new BasicAWSCredentials("AKIDEXAMPLE", "secret"), new AmazonSQSConfig { RegionEndpoint = RegionEndpoint.USEast1 })
+    {
+        public override Task<GetQueueUrlResponse> GetQueueUrlAsync(string queueName, CancellationToken cancellationToken = default) =>
+            Task.FromException<GetQueueUrlResponse>(new QueueDoesNotExistException("The specified queue does not exist."));
+
+        public override Task<SendMessageBatchResponse> SendMessageBatchAsync(SendMessageBatchRequest request, CancellationToken cancellationToken = default) =>
+            Task.FromResult(new SendMessageBatchResponse
+            {
+                Successful = [.. request.Entries.Select(e => new SendMessageBatchResultEntry { Id = e.Id, MessageId = "m-" + e.Id })],
+            });
     }
 }
