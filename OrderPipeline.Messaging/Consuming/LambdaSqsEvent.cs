@@ -20,7 +20,11 @@ public sealed record LambdaBatchResponse(IReadOnlyList<LambdaBatchItemFailure> B
 
 public sealed record LambdaBatchItemFailure(string ItemIdentifier);
 
+/// <summary>The answer to a scheduled invocation (see <see cref="IScheduledTask"/>).</summary>
+public sealed record ScheduledTaskResponse(string Task, string Result);
+
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(LambdaSqsEvent))]
 [JsonSerializable(typeof(LambdaBatchResponse))]
+[JsonSerializable(typeof(ScheduledTaskResponse))]
 internal sealed partial class LambdaJsonContext : JsonSerializerContext;

@@ -13,15 +13,33 @@ public static class SqsEventsEndpoint
     /// <summary>
     /// Maps POST /events, the way in on AWS Lambda: the raw SQS event in, the ids of the failed messages out,
     /// so Lambda deletes exactly the messages that were handled. The response is always JSON: the adapter
-    /// treats anything else as an empty result, and Lambda would then delete the whole batch.
+    /// treats anything else as an empty result, and Lambda would then delete the whole batch. A scheduled invocation
+    /// (<c>{"orderpipeline":"NAME"}</c>) runs the <see cref="IScheduledTask"/> of that name instead.
     /// </summary>
     public static IEndpointConventionBuilder MapSqsEvents(this IEndpointRouteBuilder endpoints) =>
-        endpoints.MapPost(Path, async (HttpRequest request, MessageBatchProcessor processor, OutageRequeue requeue, ConsumedQueue consumed, CancellationToken cancellationToken) =>
+        endpoints.MapPost(Path, async (HttpRequest request, MessageBatchProcessor processor, OutageRequeue requeue, ConsumedQueue consumed,
+            IEnumerable<IScheduledTask> tasks, CancellationToken cancellationToken) =>
         {
+            JsonDocument? document;
+            try
+            {
+                document = await JsonDocument.ParseAsync(request.Body, cancellationToken: cancellationToken);
+            }
+            catch (JsonException)
+            {
+                document = null;
+            }
+            using var parsed = document;
+            if (parsed?.RootElement is { ValueKind: JsonValueKind.Object } root
+                && root.TryGetProperty(ScheduledTaskProperty, out var name) && name.ValueKind == JsonValueKind.String)
+            {
+                return await RunScheduledAsync(tasks, name.GetString()!, cancellationToken);
+            }
+
             LambdaSqsEvent? sqsEvent;
             try
             {
-                sqsEvent = await JsonSerializer.DeserializeAsync(request.Body, LambdaJsonContext.Default.LambdaSqsEvent, cancellationToken);
+                sqsEvent = parsed?.RootElement.Deserialize(LambdaJsonContext.Default.LambdaSqsEvent);
             }
             catch (JsonException)
             {
@@ -52,6 +70,21 @@ public static class SqsEventsEndpoint
             }
             return Results.Json(new LambdaBatchResponse(failures), LambdaJsonContext.Default.LambdaBatchResponse);
         }).ExcludeFromDescription();
+
+    /// <summary>The property of a scheduled invocation's payload that names its task, e.g. <c>{"orderpipeline":"relay-outbox"}</c>.</summary>
+    public const string ScheduledTaskProperty = "orderpipeline";
+
+    /// <summary>Runs the named task once; an unknown name or a failed run is a 500, which fails the invocation (and shows in its metrics).</summary>
+    private static async Task<IResult> RunScheduledAsync(IEnumerable<IScheduledTask> tasks, string name, CancellationToken cancellationToken)
+    {
+        var task = tasks.FirstOrDefault(t => string.Equals(t.Name, name, StringComparison.Ordinal));
+        if (task is null)
+        {
+            return Results.Json(new ScheduledTaskResponse(name, "no such task"), LambdaJsonContext.Default.ScheduledTaskResponse, statusCode: StatusCodes.Status500InternalServerError);
+        }
+        var result = await task.RunAsync(cancellationToken);
+        return Results.Json(new ScheduledTaskResponse(name, result), LambdaJsonContext.Default.ScheduledTaskResponse);
+    }
 
     private static InboundMessage ToInbound(LambdaSqsRecord record)
     {

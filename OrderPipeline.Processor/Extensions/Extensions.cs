@@ -43,8 +43,13 @@ internal static class Extensions
             .ValidateOnStart();
         builder.Services.AddSingleton<OutboxClaims>();
         builder.Services.AddSingleton<OutboxTelemetry>();
-        builder.Services.AddHostedService<OutboxRelay>();
+        builder.Services.AddSingleton<OutboxRelay>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<OutboxRelay>());
         builder.Services.AddOptions<OutboxRetentionOptions>().BindConfiguration(OutboxRetentionOptions.SectionName);
-        builder.Services.AddHostedService<OutboxCleanup>();
+        builder.Services.AddSingleton<OutboxCleanup>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<OutboxCleanup>());
+        // In AWS Lambda the relay runs when a schedule invokes it (POST /events), with its figure for the alarm.
+        builder.Services.AddSingleton<EmbeddedMetrics>();
+        builder.Services.AddSingleton<IScheduledTask, RelayOutboxTask>();
     }
 }

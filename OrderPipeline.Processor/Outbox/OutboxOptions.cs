@@ -5,6 +5,12 @@ public sealed record OutboxOptions
 {
     public const string SectionName = "Outbox";
 
+    /// <summary>
+    /// The relay's own loop. Off in AWS Lambda, where nothing runs between invocations: there a schedule invokes the
+    /// function every minute with <c>{"orderpipeline":"relay-outbox"}</c> (<see cref="RelayOutboxTask"/>).
+    /// </summary>
+    public bool BackgroundRelay { get; init; } = true;
+
     /// <summary>How often the relay looks for events a crash or a queue outage left unpublished.</summary>
     public double RelayIntervalSeconds { get; init; } = 5;
 

@@ -19,6 +19,11 @@ public sealed partial class OutboxRelay(
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (!options.Value.BackgroundRelay)
+        {
+            LogBackgroundRelayOff(logger);
+            return;
+        }
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(Math.Max(0.1, options.Value.RelayIntervalSeconds)), clock);
         while (await WaitAsync(timer, stoppingToken).ConfigureAwait(false))
         {
@@ -89,10 +94,13 @@ public sealed partial class OutboxRelay(
     }
 
     /// <summary>Updates the age of the oldest unpublished row, the figure an alarm watches.</summary>
-    public async Task MeasureBacklogAsync(CancellationToken cancellationToken)
+    /// <returns>That age (zero when nothing is unpublished).</returns>
+    public async Task<TimeSpan> MeasureBacklogAsync(CancellationToken cancellationToken)
     {
         var oldest = await claims.OldestUnpublishedAsync(cancellationToken).ConfigureAwait(false);
-        telemetry.RecordOldestUnpublished(oldest, clock.GetUtcNow().UtcDateTime);
+        var now = clock.GetUtcNow().UtcDateTime;
+        telemetry.RecordOldestUnpublished(oldest, now);
+        return oldest is { } createdAt && now > createdAt ? now - createdAt : TimeSpan.Zero;
     }
 
     private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken stoppingToken)
@@ -106,6 +114,9 @@ public sealed partial class OutboxRelay(
             return false;
         }
     }
+
+    [LoggerMessage(LogLevel.Information, "The outbox relay's own loop is off (Outbox:BackgroundRelay); a scheduled relay-outbox invocation runs it")]
+    private static partial void LogBackgroundRelayOff(ILogger logger);
 
     [LoggerMessage(LogLevel.Information, "Outbox relay published {Count} message(s) left behind")]
     private static partial void LogRelayed(ILogger logger, int count);
