@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using OrderPipeline.Messaging;
 using OrderPipeline.Notifier.Notifications;
 
@@ -22,6 +23,6 @@ internal static class Extensions
                 retention => retention.RetentionDays > NotificationRetentionOptions.SqsMaxRetentionDays,
                 $"Notifications:Retention:RetentionDays must be more than {NotificationRetentionOptions.SqsMaxRetentionDays} days, SQS's longest message retention.")
             .ValidateOnStart();
-        builder.Services.AddHostedService<NotificationCleanup>();
+        builder.Services.AddExpiredRowsCleanup(sp => sp.GetRequiredService<IOptions<NotificationRetentionOptions>>().Value.ExpiredRows);
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using OrderPipeline.Messaging;
 using OrderPipeline.Messaging.Consuming;
 using OrderPipeline.Messaging.Sqs;
@@ -46,8 +47,7 @@ internal static class Extensions
         builder.Services.AddSingleton<OutboxRelay>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<OutboxRelay>());
         builder.Services.AddOptions<OutboxRetentionOptions>().BindConfiguration(OutboxRetentionOptions.SectionName);
-        builder.Services.AddSingleton<OutboxCleanup>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<OutboxCleanup>());
+        builder.Services.AddExpiredRowsCleanup(sp => sp.GetRequiredService<IOptions<OutboxRetentionOptions>>().Value.ExpiredRows);
         // In AWS Lambda the relay runs when a schedule invokes it (POST /events), with its figure for the alarm.
         builder.Services.AddSingleton<EmbeddedMetrics>();
         builder.Services.AddSingleton<IScheduledTask, RelayOutboxTask>();

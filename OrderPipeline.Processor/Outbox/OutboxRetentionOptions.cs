@@ -15,4 +15,7 @@ public sealed record OutboxRetentionOptions
 
     /// <summary>Rows per DELETE: small, so each statement's locks and undo stay short next to the order transactions.</summary>
     public int DeleteBatchSize { get; init; } = 500;
+
+    /// <summary>Published rows past retention; unpublished rows (published_at NULL) are never deleted, however old.</summary>
+    public ExpiredRows ExpiredRows => new("outbox", "published_at", TimeSpan.FromDays(PublishedRetentionDays), TimeSpan.FromMinutes(CleanupIntervalMinutes), DeleteBatchSize);
 }

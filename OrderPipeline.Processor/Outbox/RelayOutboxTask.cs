@@ -8,7 +8,7 @@ namespace OrderPipeline.Processor.Outbox;
 /// the backlog is drained or the time budget is spent, one bounded retention pass, and the age of the oldest
 /// unpublished row as a CloudWatch metric, which an alarm watches (no figure at all also alarms: no relay).
 /// </summary>
-public sealed class RelayOutboxTask(OutboxRelay relay, OutboxCleanup cleanup, EmbeddedMetrics metrics, TimeProvider clock) : IScheduledTask
+public sealed class RelayOutboxTask(OutboxRelay relay, ExpiredRowsCleanup cleanup, EmbeddedMetrics metrics, TimeProvider clock) : IScheduledTask
 {
     public const string TaskName = "relay-outbox";
     public const string OldestUnpublishedAgeMetric = "outbox.oldest_unpublished_age";

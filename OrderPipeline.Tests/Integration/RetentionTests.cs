@@ -1,6 +1,6 @@
 using Dapper;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Hosting;
 using MySqlConnector;
 using OrderPipeline.Notifier.Notifications;
 using OrderPipeline.Processor.Outbox;
@@ -47,8 +47,8 @@ public sealed class RetentionTests(InfrastructureFixture infra)
         try
         {
             // A batch of one row: the cleanup must keep going until nothing expired is left.
-            var cleanup = new OutboxCleanup(dataSource, Options.Create(new OutboxRetentionOptions { PublishedRetentionDays = 7, DeleteBatchSize = 1 }),
-                TimeProvider.System, NullLogger<OutboxCleanup>.Instance);
+            var cleanup = new ExpiredRowsCleanup(dataSource, new OutboxRetentionOptions { PublishedRetentionDays = 7, DeleteBatchSize = 1 }.ExpiredRows,
+                TimeProvider.System, NullLogger<ExpiredRowsCleanup>.Instance);
 
             Assert.True(await cleanup.DeleteExpiredAsync(Cancel) >= expired.Length);
 
@@ -69,8 +69,8 @@ public sealed class RetentionTests(InfrastructureFixture infra)
         string[] expired = [await AddNotificationAsync(connection, 31), await AddNotificationAsync(connection, 90)];
         // 15 days: past SQS's longest retention (14), still inside ours (30): kept.
         string[] kept = [await AddNotificationAsync(connection, 15), await AddNotificationAsync(connection, 0)];
-        var cleanup = new NotificationCleanup(dataSource, Options.Create(new NotificationRetentionOptions { DeleteBatchSize = 1 }),
-            TimeProvider.System, NullLogger<NotificationCleanup>.Instance);
+        var cleanup = new ExpiredRowsCleanup(dataSource, new NotificationRetentionOptions { DeleteBatchSize = 1 }.ExpiredRows,
+            TimeProvider.System, NullLogger<ExpiredRowsCleanup>.Instance);
 
         Assert.True(await cleanup.DeleteExpiredAsync(Cancel) >= expired.Length);
 
