@@ -9,8 +9,9 @@ internal static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddMySqlDataSource("orders");
-        // A database outage pauses the consumer instead of sending every notification to the DLQ.
-        builder.AddMySqlOutageDetection("UPDATE notifications SET status = status WHERE FALSE");
+        // A database outage pauses the consumer instead of sending every notification to the DLQ. The probe is a DELETE
+        // because that is a write the Notifier's own database user may run (in AWS: INSERT and DELETE, no UPDATE).
+        builder.AddMySqlOutageDetection("DELETE FROM notifications WHERE FALSE");
         builder.AddSqsMessaging(queues => queues.OrderProcessed);
         builder.AddSqsConsumer<OrderProcessedHandler>(queues => queues.OrderProcessed);
         builder.Services.AddSingleton(TimeProvider.System);
