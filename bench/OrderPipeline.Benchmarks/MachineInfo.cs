@@ -1,0 +1,25 @@
+namespace OrderPipeline.Benchmarks;
+
+/// <summary>The machine a report's figures come from: they mean little without it.</summary>
+public sealed record MachineInfo(int Processors, string CpuModel, string OperatingSystem, string Runtime)
+{
+    public static MachineInfo Read() => new(
+        Environment.ProcessorCount,
+        FirstValue("/proc/cpuinfo", "model name", ':') ?? "unknown CPU",
+        FirstValue("/etc/os-release", "PRETTY_NAME", '=')?.Trim('"') ?? System.Runtime.InteropServices.RuntimeInformation.OSDescription,
+        $".NET {Environment.Version}, kernel {Environment.OSVersion.Version}");
+
+    private static string? FirstValue(string path, string key, char separator)
+    {
+        try
+        {
+            return File.ReadLines(path)
+                .Select(l => l.Split(separator, 2))
+                .FirstOrDefault(p => p.Length == 2 && p[0].Trim() == key)?[1].Trim();
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+}
