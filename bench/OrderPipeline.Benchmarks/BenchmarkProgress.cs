@@ -33,7 +33,10 @@ public sealed class BenchmarkProgress : IDisposable
             _started = Stopwatch.GetTimestamp();
             Interlocked.Exchange(ref _done, 0);
         }
-        Draw(final: false);
+        if (_inPlace)
+        {
+            Draw(final: false);
+        }
     }
 
     public void Increment(int count = 1) => Interlocked.Add(ref _done, count);

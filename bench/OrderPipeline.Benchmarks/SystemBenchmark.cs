@@ -69,7 +69,7 @@ public sealed class SystemBenchmark(HttpClient api, string connectionString, Ben
         var accepted = clock.Elapsed;
         progress.End();
 
-        progress.Begin($"system, {scenario.Name}, {load.Name}: settled", orders);
+        progress.Begin($"system, {scenario.Name}, {load.Name}: settling", orders);
         await using var db = new MySqlConnection(connectionString);
         long settledCount;
         while ((settledCount = await db.ExecuteScalarAsync<long>(new CommandDefinition(
