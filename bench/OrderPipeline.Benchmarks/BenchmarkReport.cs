@@ -20,6 +20,7 @@ public static class BenchmarkReport
         Line(string.Create(inv, $"on {r.Machine.Processors} cores ({r.Machine.CpuModel}), {r.Machine.OperatingSystem}, {r.Machine.Runtime}."));
         Line("One system, started from the AppHost's app model as the README runs it (MariaDB 10.11, the fauxqs emulator in memory,");
         Line("the three services, no dashboard), measured in this order: the raw limits while the services idle, then the whole system.");
+        Line(string.Create(inv, $"Load average (1, 5, 15 min) before it started: {r.Machine.LoadAverage}; above {r.Machine.Processors}, other work shared the cores."));
         Line("Everything, the load generator included, shares the same cores: figures vary up to 2x between runs; compare within one.");
         Line();
 
@@ -59,7 +60,8 @@ public static class BenchmarkReport
         Line();
         Line("Spread: 20 products with ample stock. Hot: 2 products with stock for a quarter of the orders (the rest FAILED).");
         Line("Closed loop: each client waits for its 202 before posting again. Open loop: a fixed arrival rate, half what the");
-        Line("closed loop accepted. Settled/s counts until the last order is PROCESSED or FAILED; accepted→PROCESSED is the");
+        Line("closed loop accepted (which may still be more than the system settles: then a backlog builds, as in a closed loop).");
+        Line("Settled/s counts until the last order is PROCESSED or FAILED; accepted→PROCESSED is the");
         Line("order's created_at (the Api's acceptance) to its processed_at, over the PROCESSED orders.");
         Line();
         Line("| scenario | load | orders | accepted/s | settled/s | POST p50 | POST p99 | accepted→PROCESSED p50 | p99 | stock |");

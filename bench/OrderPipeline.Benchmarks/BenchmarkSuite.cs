@@ -46,6 +46,8 @@ public static class BenchmarkSuite
     public static async Task<(SuiteResult Result, string Report)> MeasureAsync(SuiteOptions options, TextWriter output, CancellationToken cancellationToken)
     {
         var startedAt = DateTimeOffset.UtcNow;
+        // Before the system starts: what else was running on the machine.
+        var machine = MachineInfo.Read();
         using var progress = new BenchmarkProgress(output);
         progress.Say($"benchmark suite: {options.Orders} orders per run, {options.Clients} closed-loop clients; starting the system");
         await using var system = await BenchmarkSystem.StartAsync(new SystemOptions(new Dictionary<string, string>()), cancellationToken);
@@ -81,7 +83,7 @@ public static class BenchmarkSuite
             processes = await sampler.StopAsync();
         }
 
-        var result = new SuiteResult(startedAt, MachineInfo.Read(), options, database, queue, runs, processes, phase.Elapsed);
+        var result = new SuiteResult(startedAt, machine, options, database, queue, runs, processes, phase.Elapsed);
         return (result, BenchmarkReport.Render(result));
     }
 
