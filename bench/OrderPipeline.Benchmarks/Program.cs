@@ -13,11 +13,19 @@ using OrderPipeline.Benchmarks;
 
 // Usage: dotnet run -c Release --project bench/OrderPipeline.Benchmarks -- [orders=2000] [concurrency=16] [--compare-dashboard | --compare-sqs-persistence] [Setting__Name=value ...]
 //        dotnet run -c Release --project bench/OrderPipeline.Benchmarks -- --startup-costs [runs=3]
+//        dotnet run -c Release --project bench/OrderPipeline.Benchmarks -- --suite [--orders 2000] [--clients 16] [--report docs/benchmarks.md]
 // Settings after the numbers go to every service as environment variables, to compare a tuning against the defaults.
 // Starts the whole system (real MariaDB, SQS emulator, the three services) from the AppHost's app model on free
 // ports in a throw-away directory, then runs two scenarios and prints what it measured. Compare figures within one
 // run only: these machines vary up to 2x between runs.
 var numbers = args.Where(a => !a.Contains('=', StringComparison.Ordinal) && !a.StartsWith("--", StringComparison.Ordinal)).ToArray();
+
+if (args.Contains("--suite"))
+{
+    // Issue 12's whole measurement in one run against one system: raw database, raw queue, the system closed- and
+    // open-loop, per-process CPU and memory; printed and written as a report.
+    return await BenchmarkSuite.RunAsync(SuiteOptions.Parse(args));
+}
 
 if (args.Contains("--startup-costs"))
 {
@@ -50,55 +58,16 @@ return 0;
 
 async Task RunSystemAsync(string label, bool dashboard, bool sqsPersistence, bool hotScenario)
 {
-    // Short: the MariaDB socket lives under it and a Unix socket path allows ~100 characters.
-    var dataDirectory = Path.Combine(Path.GetTempPath(), $"op-bench-{Guid.NewGuid():N}"[..18]);
-    using var startTimeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-    string[] dashboardArgs = dashboard
-        // The launch profile's fixed dashboard ports would collide with a developer's AppHost running beside.
-        ? [$"--ASPNETCORE_URLS=http://127.0.0.1:{StartupCosts.FreePort()}", $"--ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL=http://127.0.0.1:{StartupCosts.FreePort()}",
-           $"--ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL=http://127.0.0.1:{StartupCosts.FreePort()}", "--ASPIRE_ALLOW_UNSECURED_TRANSPORT=true"]
-        : [];
-    var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.OrderPipeline_AppHost>(
-        [$"--AppHost:DataDirectory={dataDirectory}", $"--AppHost:SqsPersistence={sqsPersistence}", .. dashboardArgs],
-        (options, _) => options.DisableDashboard = !dashboard,
-        startTimeout.Token);
-    // The testing builder forwards every resource's console to the AppHost's logger; the figures are the output here.
-    builder.Services.AddLogging(logging => logging.ClearProviders());
-    foreach (var project in builder.Resources.OfType<ProjectResource>().Where(p => p.Name != "migrations").ToList())
-    {
-        var service = builder.CreateResourceBuilder(project);
-        foreach (var (name, value) in settings)
-        {
-            service.WithEnvironment(name, value);
-        }
-        if (!dashboard)
-        {
-            // Without a dashboard Aspire still points the services' OTLP exporter at localhost:4317, where nothing
-            // listens: they would spend CPU on failed exports and retries. With no endpoint they export nothing.
-            service.WithEnvironment(context => context.EnvironmentVariables.Remove("OTEL_EXPORTER_OTLP_ENDPOINT"));
-        }
-    }
-
-    await using var app = await builder.BuildAsync(startTimeout.Token);
-    await app.StartAsync(startTimeout.Token);
-    // Only once started: the logger service finds a project's console by the instance name DCP gives it at start.
+    await using var system = await BenchmarkSystem.StartAsync(new SystemOptions(settings, dashboard, sqsPersistence));
     // The first watcher gets the console from its beginning.
     using var stopWatching = new CancellationTokenSource();
-    var processor = app.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == "processor");
-    var processorConsole = CountProcessorLinesAsync(app.Services.GetRequiredService<ResourceLoggerService>(), processor, stopWatching.Token);
-    await app.ResourceNotifications.WaitForResourceAsync("migrations", KnownResourceStates.Finished, startTimeout.Token);
-    foreach (var name in new[] { "api", "processor", "notifier" })
-    {
-        await app.ResourceNotifications.WaitForResourceHealthyAsync(name, startTimeout.Token);
-    }
-    using var api = app.CreateHttpClient("api", "http");
-    var connectionString = await app.GetConnectionStringAsync("orders") ?? throw new InvalidOperationException("No connection string for orders.");
+    var processorConsole = CountProcessorLinesAsync(system.App.Services.GetRequiredService<ResourceLoggerService>(), system.Resource("processor"), stopWatching.Token);
     var prefix = label.Length > 0 ? label + ": " : "";
 
-    await RunAsync(api, connectionString, prefix + "spread (20 products)", products: 20, stock: 1_000_000);
+    await RunAsync(system.Api, system.ConnectionString, prefix + "spread (20 products)", products: 20, stock: 1_000_000);
     if (hotScenario)
     {
-        await RunAsync(api, connectionString, prefix + "hot (2 products, 25% in stock)", products: 2, stock: orders / 8);
+        await RunAsync(system.Api, system.ConnectionString, prefix + "hot (2 products, 25% in stock)", products: 2, stock: orders / 8);
     }
 
     // The last lines reach the logger service a moment after they are written.
@@ -106,16 +75,6 @@ async Task RunSystemAsync(string label, bool dashboard, bool sqsPersistence, boo
     await stopWatching.CancelAsync();
     var (retries, redeliveries) = await processorConsole;
     Console.WriteLine($"{"",-40} processor: {retries} transaction retries, {redeliveries} messages left for redelivery");
-    await app.StopAsync();
-    await app.DisposeAsync();
-    try
-    {
-        Directory.Delete(dataDirectory, recursive: true);
-    }
-    catch (IOException)
-    {
-        // A leftover temp folder is harmless.
-    }
 }
 
 static async Task<(int Retries, int Redeliveries)> CountProcessorLinesAsync(ResourceLoggerService loggers, IResource processor, CancellationToken stop)

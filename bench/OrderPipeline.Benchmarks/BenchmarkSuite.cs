@@ -1,0 +1,94 @@
+namespace OrderPipeline.Benchmarks;
+
+/// <summary>Everything one suite run measured.</summary>
+public sealed record SuiteResult(
+    DateTimeOffset StartedAt,
+    MachineInfo Machine,
+    SuiteOptions Options,
+    IReadOnlyList<RawDatabaseResult> Database,
+    RawQueueResult Queue,
+    IReadOnlyList<SystemResult> System,
+    IReadOnlyList<ProcessUsage> Processes,
+    TimeSpan SystemPhase)
+{
+    public long SettledInSystemPhase => System.Sum(s => (long)s.Orders);
+
+    /// <summary>The issue's first ratio's denominator: the raw one-order-per-transaction rate at 4 connections.</summary>
+    public double RawDatabaseAt4 => Database.Single(d => d.Connections == 4).OrdersPerSecond;
+
+    public double CpuMillisecondsPerSettledOrder => Processes.Sum(p => p.CpuMilliseconds) / SettledInSystemPhase;
+
+    public double SettledToRawDatabase(SystemResult run) => run.SettledPerSecond / RawDatabaseAt4;
+
+    public double AcceptedToRawQueue(SystemResult run) => run.AcceptedPerSecond / Queue.SingleSendsPerSecond;
+}
+
+/// <summary>
+/// Issue 12's measurement in one go against one system started the README's way: the raw database and queue limits
+/// first (the services idle), then the whole system closed- and open-loop on the spread and the hot product while
+/// every process's CPU and memory are sampled; then the report.
+/// </summary>
+public static class BenchmarkSuite
+{
+    public static async Task<int> RunAsync(SuiteOptions options)
+    {
+        var (result, report) = await MeasureAsync(options, Console.Out, CancellationToken.None);
+        Console.WriteLine();
+        Console.WriteLine(report);
+        if (options.ReportPath is { } path)
+        {
+            await File.WriteAllTextAsync(path, report);
+            Console.WriteLine($"written to {Path.GetFullPath(path)}");
+        }
+        return result.System.All(s => s.StockConserved) ? 0 : 1;
+    }
+
+    public static async Task<(SuiteResult Result, string Report)> MeasureAsync(SuiteOptions options, TextWriter output, CancellationToken cancellationToken)
+    {
+        var startedAt = DateTimeOffset.UtcNow;
+        // Before the system starts: what else was running on the machine.
+        var machine = MachineInfo.Read();
+        using var progress = new BenchmarkProgress(output);
+        progress.Say($"benchmark suite: {options.Orders} orders per run, {options.Clients} closed-loop clients; starting the system");
+        await using var system = await BenchmarkSystem.StartAsync(new SystemOptions(new Dictionary<string, string>()), cancellationToken);
+
+        var database = await new RawDatabaseBenchmark(system.ConnectionString, progress)
+            .RunAsync(SuiteOptions.DatabaseConnections, options.Orders, cancellationToken);
+        foreach (var level in database)
+        {
+            progress.Say($"raw database, {level.Connections,2} connections: {level.OrdersPerSecond,7:0} orders/s");
+        }
+
+        var queue = await new RawQueueBenchmark(system.SqsServiceUrl, progress)
+            .RunAsync(SuiteOptions.QueueSenders, options.QueueMessages, SuiteOptions.BatchSize, cancellationToken);
+        progress.Say($"raw queue, {queue.Senders} senders: {queue.SingleSendsPerSecond:0} single sends/s, {queue.BatchMessagesPerSecond:0} messages/s in batches of {SuiteOptions.BatchSize}");
+
+        var runs = new List<SystemResult>();
+        var bench = new SystemBenchmark(system.Api, system.ConnectionString, progress);
+        var phase = System.Diagnostics.Stopwatch.StartNew();
+        IReadOnlyList<ProcessUsage> processes;
+        await using (var sampler = ProcessSampler.Start(system.ResourceProcesses))
+        {
+            foreach (var scenario in new[] { new Scenario("spread", 20, null), new Scenario("hot", 2, Math.Max(1, options.Orders / 8)) })
+            {
+                var closed = await bench.RunAsync(scenario, new Load($"closed loop, {options.Clients} clients", options.Clients, null), options.Orders, cancellationToken);
+                runs.Add(closed);
+                Say(progress, closed);
+                // Half what the closed loop accepted: a load the system should keep up with, to see latency unqueued.
+                var rate = closed.AcceptedPerSecond / 2;
+                var open = await bench.RunAsync(scenario, new Load($"open loop, {rate:0}/s", null, rate), options.Orders, cancellationToken);
+                runs.Add(open);
+                Say(progress, open);
+            }
+            processes = await sampler.StopAsync();
+        }
+
+        var result = new SuiteResult(startedAt, machine, options, database, queue, runs, processes, phase.Elapsed);
+        return (result, BenchmarkReport.Render(result));
+    }
+
+    private static void Say(BenchmarkProgress progress, SystemResult run) => progress.Say(
+        $"{run.Scenario}, {run.Load}: {run.AcceptedPerSecond:0} accepted/s, {run.SettledPerSecond:0} settled/s, " +
+        $"POST p50 {run.PostP50Ms:0.0} ms p99 {run.PostP99Ms:0.0} ms, accepted→PROCESSED p50 {run.ToProcessedP50Ms:0} ms p99 {run.ToProcessedP99Ms:0} ms" +
+        (run.StockConserved ? "" : ", STOCK NOT CONSERVED"));
+}

@@ -1,0 +1,25 @@
+using System.Globalization;
+
+namespace OrderPipeline.Benchmarks;
+
+/// <summary>What the suite measures and where it writes the report.</summary>
+/// <param name="Orders">Orders per whole-system run (closed and open loop, spread and hot) and per raw database level.</param>
+/// <param name="Clients">Concurrent clients of the closed loop.</param>
+/// <param name="QueueMessages">Messages per raw queue measurement.</param>
+/// <param name="ReportPath">Where the Markdown report goes; null: printed only.</param>
+public sealed record SuiteOptions(int Orders = 2000, int Clients = 16, int QueueMessages = 4000, string? ReportPath = null)
+{
+    public static readonly int[] DatabaseConnections = [1, 4, 16];
+    public const int QueueSenders = 8;
+    public const int BatchSize = 10;
+
+    /// <summary>Reads <c>--orders N --clients N --queue-messages N --report PATH</c>; <c>--small</c> is a quick check (50 orders).</summary>
+    public static SuiteOptions Parse(string[] args)
+    {
+        string? Value(string name) => Array.IndexOf(args, name) is var at and >= 0 && at + 1 < args.Length ? args[at + 1] : null;
+        int Number(string name, int fallback) => Value(name) is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
+        var small = args.Contains("--small");
+        var orders = Number("--orders", small ? 50 : 2000);
+        return new SuiteOptions(orders, Number("--clients", small ? 4 : 16), Number("--queue-messages", small ? 200 : 2 * orders), Value("--report"));
+    }
+}
