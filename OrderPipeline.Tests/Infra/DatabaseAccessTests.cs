@@ -172,6 +172,32 @@ public sealed partial class DatabaseAccessTests
         Assert.All(new[] { "ApiFunction", "ProcessorFunction", "NotifierFunction" }, f => Assert.False(Variables(f).ContainsKey("Migrations__CreateIamDatabaseUsers")));
     }
 
+    /// <summary>
+    /// The outage probe is a write on one of the service's tables (a read-only server must refuse it). In AWS the
+    /// service runs it as its own user: a privilege that user lacks would make every probe fail, and the breaker
+    /// would never close.
+    /// </summary>
+    [Theory]
+    [InlineData("OrderPipeline.Processor", "orderpipeline_processor")]
+    [InlineData("OrderPipeline.Notifier", "orderpipeline_notifier")]
+    public void Each_services_outage_probe_is_a_write_its_database_user_is_granted(string project, string user)
+    {
+        var wiring = File.ReadAllText(Path.Combine(Support.RepositoryRoot.Path, project, "Extensions", "Extensions.cs"));
+        var probe = OutageProbe().Match(wiring);
+        Assert.True(probe.Success, $"{project} registers no outage probe");
+        var privilege = probe.Groups["verb"].Value;
+        var table = probe.Groups["table"].Value;
+
+        Assert.Contains(privilege, new[] { "UPDATE", "DELETE", "INSERT" });
+        Assert.Contains(IamDatabaseUsers.Statements().Select(s => Grant().Match(s)), m => m.Success
+            && m.Groups["user"].Value == user
+            && m.Groups["table"].Value == table
+            && m.Groups["privileges"].Value.Split(',', StringSplitOptions.TrimEntries).Contains(privilege));
+    }
+
+    [GeneratedRegex("""AddMySqlOutageDetection\("(?<verb>UPDATE|DELETE|INSERT)\s+(?:FROM\s+|INTO\s+)?(?<table>\w+)""")]
+    private static partial Regex OutageProbe();
+
     [Fact]
     public void Each_service_user_gets_only_the_grants_its_service_needs()
     {
