@@ -8,7 +8,8 @@ namespace OrderPipeline.Benchmarks;
 
 /// <summary>How the system under test is started.</summary>
 /// <param name="Settings">Environment variables given to every service, to compare a tuning against the defaults.</param>
-public sealed record SystemOptions(IReadOnlyDictionary<string, string> Settings, bool Dashboard = false, bool SqsPersistence = false);
+/// <param name="Processors">Processor instances side by side (the AppHost's <c>AppHost:Processors</c>).</param>
+public sealed record SystemOptions(IReadOnlyDictionary<string, string> Settings, bool Dashboard = false, bool SqsPersistence = false, int Processors = 1);
 
 /// <summary>
 /// The whole system (real MariaDB, SQS emulator, the three services) started from the AppHost's app model on free
@@ -18,17 +19,21 @@ public sealed class BenchmarkSystem : IAsyncDisposable
 {
     private readonly string _dataDirectory;
 
-    private BenchmarkSystem(DistributedApplication app, string dataDirectory, HttpClient api, string connectionString)
+    private BenchmarkSystem(DistributedApplication app, string dataDirectory, HttpClient api, string connectionString, IReadOnlyList<string> processors)
     {
         App = app;
         _dataDirectory = dataDirectory;
         Api = api;
         ConnectionString = connectionString;
+        Processors = processors;
     }
 
     public DistributedApplication App { get; }
     public HttpClient Api { get; }
     public string ConnectionString { get; }
+
+    /// <summary>The Processor resources: "processor", "processor-2", ...</summary>
+    public IReadOnlyList<string> Processors { get; }
     public Uri SqsServiceUrl => App.GetEndpoint("sqs", "http");
 
     public static async Task<BenchmarkSystem> StartAsync(SystemOptions options, CancellationToken cancellationToken = default)
@@ -43,7 +48,7 @@ public sealed class BenchmarkSystem : IAsyncDisposable
                $"--ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL=http://127.0.0.1:{StartupCosts.FreePort()}", "--ASPIRE_ALLOW_UNSECURED_TRANSPORT=true"]
             : [];
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.OrderPipeline_AppHost>(
-            [$"--AppHost:DataDirectory={dataDirectory}", $"--AppHost:SqsPersistence={options.SqsPersistence}", .. dashboardArgs],
+            [$"--AppHost:DataDirectory={dataDirectory}", $"--AppHost:SqsPersistence={options.SqsPersistence}", $"--AppHost:Processors={options.Processors}", .. dashboardArgs],
             (appOptions, _) => appOptions.DisableDashboard = !options.Dashboard,
             startTimeout.Token);
         // The testing builder forwards every resource's console to the AppHost's logger; the figures are the output here.
@@ -63,19 +68,22 @@ public sealed class BenchmarkSystem : IAsyncDisposable
             }
         }
 
+        var processors = builder.Resources.OfType<ProjectResource>().Select(p => p.Name)
+            .Where(n => n.StartsWith("processor", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList();
+
         var app = await builder.BuildAsync(startTimeout.Token);
         try
         {
             await app.StartAsync(startTimeout.Token);
             await app.ResourceNotifications.WaitForResourceAsync("migrations", KnownResourceStates.Finished, startTimeout.Token);
-            foreach (var name in new[] { "api", "processor", "notifier" })
+            foreach (var name in processors.Prepend("notifier").Prepend("api"))
             {
                 await app.ResourceNotifications.WaitForResourceHealthyAsync(name, startTimeout.Token);
             }
             var api = app.CreateHttpClient("api", "http");
             var connectionString = await app.GetConnectionStringAsync("orders", startTimeout.Token)
                 ?? throw new InvalidOperationException("No connection string for orders.");
-            return new BenchmarkSystem(app, dataDirectory, api, connectionString);
+            return new BenchmarkSystem(app, dataDirectory, api, connectionString, processors);
         }
         catch
         {
@@ -93,15 +101,18 @@ public sealed class BenchmarkSystem : IAsyncDisposable
         var pids = new Dictionary<int, string>();
         foreach (var resource in App.Services.GetRequiredService<DistributedApplicationModel>().Resources)
         {
-            if (App.ResourceNotifications.TryGetCurrentState(resource.Name, out var state)
-                && state.Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value is { } pid
-                && int.TryParse(Convert.ToString(pid, System.Globalization.CultureInfo.InvariantCulture), out var id))
+            if (App.ResourceNotifications.TryGetCurrentState(resource.Name, out var state) && ProcessIdOf(state) is { } id)
             {
                 pids[id] = resource.Name;
             }
         }
         return pids;
     }
+
+    /// <summary>The process behind a project or executable resource, as DCP reports it (null while it has none).</summary>
+    public static int? ProcessIdOf(ResourceEvent resource) =>
+        resource.Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value is { } pid
+            && int.TryParse(Convert.ToString(pid, System.Globalization.CultureInfo.InvariantCulture), out var id) ? id : null;
 
     public async ValueTask DisposeAsync()
     {

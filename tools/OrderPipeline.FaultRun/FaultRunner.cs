@@ -29,9 +29,9 @@ public static class FaultRunner
         var startedAt = DateTimeOffset.UtcNow;
         progress.WriteLine($"Starting the system ({options.Processors} Processors) ...");
         await using var pipeline = await PipelineUnderTest.StartAsync(options.Processors, cancellationToken);
-        var connectionString = await pipeline.ConnectionStringAsync();
+        var connectionString = pipeline.ConnectionString;
         using var sqs = pipeline.CreateSqsClient();
-        using var api = pipeline.CreateApiClient();
+        var api = pipeline.Api;
 
         var run = Guid.NewGuid().ToString("N")[..8];
         var customerId = $"fault-{run}";

@@ -2,103 +2,56 @@ using System.Diagnostics;
 using System.Globalization;
 using Amazon.Runtime;
 using Amazon.SQS;
-using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
-using Aspire.Hosting.Testing;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
-using OrderPipeline.AppHost.MySql;
+using OrderPipeline.Benchmarks;
 
 namespace OrderPipeline.FaultRun;
 
 /// <summary>
-/// The whole system, started the README's way from the AppHost's app model (real MariaDB, SQS emulator, the services
-/// under the AppHost's supervision), in a throw-away data directory, with the handles the fault run needs.
+/// The whole system, started the README's way by the benchmarks' <see cref="BenchmarkSystem"/>, with the handles the
+/// fault run needs on top: killing a resource's process, running a resource's commands, reading its restarts.
 /// </summary>
 public sealed class PipelineUnderTest : IAsyncDisposable
 {
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(4);
-    private readonly string _dataDirectory;
-
-    private PipelineUnderTest(DistributedApplication app, string dataDirectory, IReadOnlyList<string> processors)
+    // Quick retries and relay passes, as the tests use: the run waits on them after every fault.
+    private static readonly Dictionary<string, string> Settings = new(StringComparer.Ordinal)
     {
-        App = app;
-        _dataDirectory = dataDirectory;
-        Processors = processors;
-    }
+        ["Messaging__Consumer__RetryDelaySeconds"] = "1",
+        ["Messaging__Consumer__WaitTimeSeconds"] = "2",
+        ["Outbox__RelayIntervalSeconds"] = "1",
+        ["Outbox__GraceSeconds"] = "2",
+    };
 
-    public DistributedApplication App { get; }
+    private readonly BenchmarkSystem _system;
+
+    private PipelineUnderTest(BenchmarkSystem system) => _system = system;
 
     /// <summary>The Processor resources: "processor", "processor-2", ...</summary>
-    public IReadOnlyList<string> Processors { get; }
+    public IReadOnlyList<string> Processors => _system.Processors;
 
-    public static async Task<PipelineUnderTest> StartAsync(int processors, CancellationToken cancellationToken)
-    {
-        // Short: the MariaDB socket lives under it and a Unix socket path allows ~100 characters.
-        var dataDirectory = Path.Combine(Path.GetTempPath(), $"op-fault-{Guid.NewGuid():N}"[..18]);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(StartTimeout);
-        // Any public type of the AppHost's assembly names it as the entry point.
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<MySqlServerResource>(
-            [$"--AppHost:DataDirectory={dataDirectory}", $"--AppHost:Processors={processors}"],
-            (options, _) => options.DisableDashboard = true,
-            timeout.Token);
-        // The resources' consoles would drown the run's own output.
-        builder.Services.AddLogging(logging => logging.ClearProviders());
-        foreach (var project in builder.Resources.OfType<ProjectResource>().Where(p => p.Name != "migrations"))
-        {
-            builder.CreateResourceBuilder(project)
-                .WithEnvironment("Messaging__Consumer__RetryDelaySeconds", "1")
-                .WithEnvironment("Messaging__Consumer__WaitTimeSeconds", "2")
-                .WithEnvironment("Outbox__RelayIntervalSeconds", "1")
-                .WithEnvironment("Outbox__GraceSeconds", "2")
-                // No dashboard listens: without an endpoint the services spend nothing on failed exports.
-                .WithEnvironment(context => context.EnvironmentVariables.Remove("OTEL_EXPORTER_OTLP_ENDPOINT"));
-        }
-        var names = builder.Resources.OfType<ProjectResource>().Select(p => p.Name).Where(n => n.StartsWith("processor", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList();
+    public HttpClient Api => _system.Api;
 
-        var app = await builder.BuildAsync(timeout.Token);
-        var pipeline = new PipelineUnderTest(app, dataDirectory, names);
-        try
-        {
-            await app.StartAsync(timeout.Token);
-            await app.ResourceNotifications.WaitForResourceAsync("migrations", KnownResourceStates.Finished, timeout.Token);
-            foreach (var name in new[] { "orders", "sqs", "api", "notifier" }.Concat(names))
-            {
-                await app.ResourceNotifications.WaitForResourceHealthyAsync(name, timeout.Token);
-            }
-            return pipeline;
-        }
-        catch
-        {
-            await pipeline.DisposeAsync();
-            throw;
-        }
-    }
+    public string ConnectionString => _system.ConnectionString;
 
-    public HttpClient CreateApiClient() => App.CreateHttpClient("api", "http");
-
-    public async Task<string> ConnectionStringAsync() =>
-        await App.GetConnectionStringAsync("orders") ?? throw new InvalidOperationException("No connection string for orders.");
+    public static async Task<PipelineUnderTest> StartAsync(int processors, CancellationToken cancellationToken) =>
+        new(await BenchmarkSystem.StartAsync(new SystemOptions(Settings, Processors: processors), cancellationToken));
 
     public IAmazonSQS CreateSqsClient() => new AmazonSQSClient(new BasicAWSCredentials("test", "test"), new AmazonSQSConfig
     {
-        ServiceURL = App.GetEndpoint("sqs", "http").ToString().TrimEnd('/'),
+        ServiceURL = _system.SqsServiceUrl.ToString().TrimEnd('/'),
         AuthenticationRegion = "us-east-1",
     });
 
-    public IResource Resource(string name) =>
-        App.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == name);
-
     public async Task<ExecuteCommandResult> ExecuteCommandAsync(string resource, string command, CancellationToken cancellationToken) =>
-        await App.Services.GetRequiredService<ResourceCommandService>().ExecuteCommandAsync(Resource(resource), command, cancellationToken);
+        await _system.App.Services.GetRequiredService<ResourceCommandService>().ExecuteCommandAsync(_system.Resource(resource), command, cancellationToken);
 
     /// <summary>SIGKILL the resource's process, as a crash or the OOM killer would; the AppHost's supervisor restarts it.</summary>
     /// <returns>The pid that was killed.</returns>
     public async Task<int> KillAsync(string resource, CancellationToken cancellationToken)
     {
-        var state = await App.ResourceNotifications.WaitForResourceAsync(resource, e => ProcessIdOf(e) is not null, cancellationToken);
-        var pid = ProcessIdOf(state)!.Value;
+        var state = await _system.App.ResourceNotifications.WaitForResourceAsync(resource, e => BenchmarkSystem.ProcessIdOf(e) is not null, cancellationToken);
+        var pid = BenchmarkSystem.ProcessIdOf(state)!.Value;
         using var process = Process.GetProcessById(pid);
         process.Kill();
         return pid;
@@ -107,26 +60,10 @@ public sealed class PipelineUnderTest : IAsyncDisposable
     /// <summary>How many times the AppHost's supervisor restarted the resource (its dashboard property).</summary>
     public async Task<int> RestartsOfAsync(string resource, CancellationToken cancellationToken)
     {
-        var state = await App.ResourceNotifications.WaitForResourceAsync(resource, _ => true, cancellationToken);
+        var state = await _system.App.ResourceNotifications.WaitForResourceAsync(resource, _ => true, cancellationToken);
         var value = state.Snapshot.Properties.FirstOrDefault(p => p.Name == "supervision.restarts")?.Value;
         return value is null ? 0 : Convert.ToInt32(value, CultureInfo.InvariantCulture);
     }
 
-    private static int? ProcessIdOf(ResourceEvent resource) =>
-        resource.Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value is { } pid
-            ? Convert.ToInt32(pid, CultureInfo.InvariantCulture)
-            : null;
-
-    public async ValueTask DisposeAsync()
-    {
-        await App.DisposeAsync();
-        try
-        {
-            Directory.Delete(_dataDirectory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A leftover temp folder is harmless.
-        }
-    }
+    public ValueTask DisposeAsync() => _system.DisposeAsync();
 }
