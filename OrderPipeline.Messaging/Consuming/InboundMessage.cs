@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace OrderPipeline.Messaging.Consuming;
 
 /// <summary>One message as a handler sees it, whether it came from a poll or from a Lambda SQS event.</summary>
@@ -5,6 +7,12 @@ namespace OrderPipeline.Messaging.Consuming;
 /// <param name="ReceiveCount">How many times SQS has delivered it, this time included.</param>
 public sealed record InboundMessage(string MessageId, string Body, IReadOnlyDictionary<string, string> Attributes, int ReceiveCount)
 {
+    /// <summary>
+    /// The trace the handling of this message runs in (its process span, or the trace it arrived with when that span is
+    /// not recorded). Events it causes continue this trace, even when several messages are handled together.
+    /// </summary>
+    public ActivityContext Trace { get; init; }
+
     /// <summary>SQS's ApproximateReceiveCount system attribute, as both SQS and Lambda spell it; 1 when absent.</summary>
     public static int ReceiveCountOf(IReadOnlyDictionary<string, string>? systemAttributes) =>
         systemAttributes is not null

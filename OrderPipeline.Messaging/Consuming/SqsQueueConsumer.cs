@@ -9,9 +9,10 @@ using OrderPipeline.Messaging.Sqs;
 namespace OrderPipeline.Messaging.Consuming;
 
 /// <summary>
-/// Long-polls one queue and settles each message on its own. This is where messages are acknowledged:
+/// Long-polls one queue and settles each message of a received batch on its own, though a handler that can may handle
+/// them together (<see cref="IMessageBatchHandler"/>). This is where messages are acknowledged:
 /// <list type="bullet">
-/// <item>handled: deleted at once, whatever the rest of its batch is still doing;</item>
+/// <item>handled: deleted as soon as its handling ends (the handled ones of a batch in one call);</item>
 /// <item>failed for its own reason: back after <see cref="SqsConsumerOptions.RetryDelaySeconds"/> × its receive count,
 /// to the DLQ after the queue's maxReceiveCount;</item>
 /// <item>failed because of an outage: the process's <see cref="OutageBreaker"/> opens (no poller of any queue receives),
@@ -92,7 +93,6 @@ public sealed partial class SqsQueueConsumer(
     private async Task PollAsync(string queueUrl, VisibilityHeartbeat heartbeat, SqsConsumerOptions settings, CancellationToken stoppingToken)
     {
         var consecutiveErrors = 0;
-        var parallelism = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, settings.MaxConcurrency) };
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -116,10 +116,7 @@ public sealed partial class SqsQueueConsumer(
                 {
                     heartbeat.Track(message);
                 }
-                // A message that started is finished even during shutdown, so work done is also acknowledged;
-                // only messages held for an outage listen to the stopping token (they are given back).
-                await Parallel.ForEachAsync(received, parallelism,
-                    (message, _) => new ValueTask(SettleAsync(queueUrl, heartbeat, message, settings, stoppingToken))).ConfigureAwait(false);
+                await SettleAsync(queueUrl, heartbeat, received, settings, stoppingToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -135,35 +132,65 @@ public sealed partial class SqsQueueConsumer(
         }
     }
 
-    private async Task SettleAsync(string queueUrl, VisibilityHeartbeat heartbeat, Message message, SqsConsumerOptions settings, CancellationToken stoppingToken)
+    /// <summary>
+    /// Handles a received batch (together when the handler can), deletes the handled messages in one call, then settles
+    /// the others one by one. A message that started is finished even during shutdown, so work done is also
+    /// acknowledged; only messages held for an outage listen to the stopping token (they are given back).
+    /// </summary>
+    private async Task SettleAsync(string queueUrl, VisibilityHeartbeat heartbeat, IReadOnlyList<Message> received, SqsConsumerOptions settings, CancellationToken stoppingToken)
     {
-        var inbound = ToInbound(message);
+        var inbound = received.Select(ToInbound).ToArray();
+        // Received before the breaker opened: held until it closes, not tried against a dependency known to be down.
+        // A handler that takes messages one at a time has each deleted as soon as it is done, not when its batch is.
+        var first = breaker.IsOpen || !processor.HandlesTogether
+            ? new MessageOutcome?[received.Count]
+            : await processor.HandleBatchAsync(_queueName, inbound, CancellationToken.None).ConfigureAwait(false);
+
+        var handled = received.Where((_, i) => first[i] is { Handled: true }).ToList();
+        foreach (var message in handled)
+        {
+            heartbeat.Untrack(message);
+        }
+        await DeleteAsync(queueUrl, handled).ConfigureAwait(false);
+
+        var parallelism = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, settings.MaxConcurrency) };
+        await Parallel.ForEachAsync(Enumerable.Range(0, received.Count).Where(i => first[i] is not { Handled: true }), parallelism,
+            (i, _) => new ValueTask(SettleAsync(queueUrl, heartbeat, received[i], inbound[i], first[i], settings, stoppingToken))).ConfigureAwait(false);
+    }
+
+    /// <param name="outcome">How its first attempt ended; null when it is still to be tried.</param>
+    private async Task SettleAsync(
+        string queueUrl, VisibilityHeartbeat heartbeat, Message message, InboundMessage inbound, MessageOutcome? outcome, SqsConsumerOptions settings, CancellationToken stoppingToken)
+    {
         long? heldSince = null;
         while (true)
         {
-            if (heldSince is not null || breaker.IsOpen)
+            if (outcome is null)
             {
-                // Received before the breaker opened, or failed because of the outage: wait here instead of in the queue.
-                heldSince ??= _clock.GetTimestamp();
-                if (!await WaitForRecoveryAsync(heldSince.Value, message, stoppingToken).ConfigureAwait(false))
+                if (heldSince is not null || breaker.IsOpen)
                 {
-                    await heartbeat.UntrackAsync(message).ConfigureAwait(false);
-                    await ReleaseAsync(queueUrl, message).ConfigureAwait(false);
-                    return;
+                    // Received before the breaker opened, or failed because of the outage: wait here instead of in the queue.
+                    heldSince ??= _clock.GetTimestamp();
+                    if (!await WaitForRecoveryAsync(heldSince.Value, message, stoppingToken).ConfigureAwait(false))
+                    {
+                        await heartbeat.UntrackAsync(message).ConfigureAwait(false);
+                        await ReleaseAsync(queueUrl, message).ConfigureAwait(false);
+                        return;
+                    }
                 }
+                outcome = await processor.HandleAsync(_queueName, inbound, CancellationToken.None).ConfigureAwait(false);
             }
-
-            var outcome = await processor.HandleAsync(_queueName, inbound, CancellationToken.None).ConfigureAwait(false);
             if (outcome.Handled)
             {
                 heartbeat.Untrack(message);
-                await DeleteAsync(queueUrl, message).ConfigureAwait(false);
+                await DeleteAsync(queueUrl, [message]).ConfigureAwait(false);
                 return;
             }
             if (outcome.IsOutage)
             {
                 breaker.Open(_queueName, outcome.Error!);
                 heldSince ??= _clock.GetTimestamp();
+                outcome = null;
                 continue;
             }
             await heartbeat.UntrackAsync(message).ConfigureAwait(false);
@@ -192,17 +219,34 @@ public sealed partial class SqsQueueConsumer(
         }
     }
 
-    private async Task DeleteAsync(string queueUrl, Message message)
+    private async Task DeleteAsync(string queueUrl, IReadOnlyList<Message> messages)
     {
+        if (messages.Count == 0)
+        {
+            return;
+        }
         try
         {
             // No cancellation: work done is acknowledged even while the service stops.
-            await sqs.DeleteMessageAsync(queueUrl, message.ReceiptHandle, CancellationToken.None).ConfigureAwait(false);
+            if (messages.Count == 1)
+            {
+                await sqs.DeleteMessageAsync(queueUrl, messages[0].ReceiptHandle, CancellationToken.None).ConfigureAwait(false);
+                return;
+            }
+            var response = await sqs.DeleteMessageBatchAsync(queueUrl, [.. messages.Select((m, i) =>
+                new DeleteMessageBatchRequestEntry(i.ToString(System.Globalization.CultureInfo.InvariantCulture), m.ReceiptHandle))], CancellationToken.None).ConfigureAwait(false);
+            foreach (var failed in response.Failed ?? [])
+            {
+                LogDeleteRefused(logger, messages[int.Parse(failed.Id, System.Globalization.CultureInfo.InvariantCulture)].MessageId, failed.Code, failed.Message);
+            }
         }
         catch (Exception ex)
         {
             // Not deleted means delivered again; the handlers are idempotent, so that is safe.
-            LogDeleteFailed(logger, ex, message.MessageId);
+            foreach (var message in messages)
+            {
+                LogDeleteFailed(logger, ex, message.MessageId);
+            }
         }
     }
 
@@ -277,6 +321,9 @@ public sealed partial class SqsQueueConsumer(
 
     [LoggerMessage(LogLevel.Warning, "Deleting handled message {MessageId} failed; it will be delivered again")]
     private static partial void LogDeleteFailed(ILogger logger, Exception exception, string messageId);
+
+    [LoggerMessage(LogLevel.Warning, "Deleting handled message {MessageId} was refused ({Code}: {Reason}); it will be delivered again")]
+    private static partial void LogDeleteRefused(ILogger logger, string messageId, string code, string reason);
 
     [LoggerMessage(LogLevel.Warning, "Changing the visibility of a failed or released message failed")]
     private static partial void LogRetryDelayFailed(ILogger logger, Exception exception);

@@ -12,44 +12,109 @@ namespace OrderPipeline.Notifier.Notifications;
 /// each line carrying a stable <c>notification_id</c>. The notifications table remembers what was announced, so a
 /// redelivered OrderProcessed is ignored; only a crash (or a failed commit) between writing the line and committing
 /// that record repeats the line, with the same id. Exactly once cannot be had between a log line and a database
-/// commit: one of the two always comes first.
+/// commit: one of the two always comes first. A received batch is recorded in one transaction.
 /// </summary>
 public sealed partial class OrderProcessedHandler(
     MySqlDataSource dataSource,
     NotifierTelemetry telemetry,
     TimeProvider clock,
-    ILogger<OrderProcessedHandler> logger) : IMessageHandler
+    ILogger<OrderProcessedHandler> logger) : IMessageBatchHandler
 {
     private const int DuplicateKey = 1062;
+    private const int MaxAttempts = 3;
 
     public async Task HandleAsync(InboundMessage message, CancellationToken cancellationToken)
     {
-        var order = Parse(message.Body);
-        var notifiedAt = clock.GetUtcNow().UtcDateTime;
-
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        try
+        if ((await HandleBatchAsync([message], cancellationToken).ConfigureAwait(false)).Values.FirstOrDefault() is { } failure)
         {
-            // The row stays locked until the commit, so a concurrent delivery of the same event waits here and then
-            // finds it: two live deliveries never both write the line.
-            await connection.ExecuteAsync(new CommandDefinition(
-                "INSERT INTO notifications (order_id, status, notified_at) VALUES (@OrderId, @Status, @NotifiedAt)",
-                new { order.OrderId, Status = NotificationIds.StatusName(order.Status), NotifiedAt = notifiedAt },
-                transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            throw failure;
         }
-        catch (MySqlException ex) when (ex.Number == DuplicateKey)
+    }
+
+    public async Task<IReadOnlyDictionary<string, Exception>> HandleBatchAsync(IReadOnlyList<InboundMessage> messages, CancellationToken cancellationToken)
+    {
+        var invalid = new Dictionary<string, Exception>(StringComparer.Ordinal);
+        // Two deliveries of one event in the same batch: announced once, both acknowledged.
+        var orders = new Dictionary<string, (OrderProcessed Order, InboundMessage Message)>(StringComparer.Ordinal);
+        foreach (var message in messages)
         {
-            await transaction.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
+            try
+            {
+                var order = Parse(message.Body);
+                orders.TryAdd(order.OrderId, (order, message));
+            }
+            catch (InvalidMessageException ex)
+            {
+                invalid[message.MessageId] = ex;
+            }
+        }
+        for (var attempt = 1; orders.Count > 0; attempt++)
+        {
+            try
+            {
+                await NotifyAsync([.. orders.Values], cancellationToken).ConfigureAwait(false);
+                break;
+            }
+            catch (MySqlException ex) when (ex.Number == DuplicateKey && attempt < MaxAttempts)
+            {
+                // A concurrent delivery of one of these events committed its record first: the next attempt sees it.
+            }
+            catch (Exception ex) when (invalid.Count > 0)
+            {
+                throw new BatchFailedException(ex, invalid);
+            }
+        }
+        return invalid;
+    }
+
+    private async Task NotifyAsync(IReadOnlyList<(OrderProcessed Order, InboundMessage Message)> orders, CancellationToken cancellationToken)
+    {
+        var notifiedAt = clock.GetUtcNow().UtcDateTime;
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
+        var announced = (await connection.QueryAsync<string>(new CommandDefinition(
+            "SELECT order_id FROM notifications WHERE order_id IN @Ids",
+            new { Ids = orders.Select(o => o.Order.OrderId).ToArray() }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false))
+            .ToHashSet(StringComparer.Ordinal);
+        foreach (var (order, message) in orders.Where(o => announced.Contains(o.Order.OrderId)))
+        {
             LogAlreadyNotified(logger, order.OrderId, message.MessageId);
+        }
+        var fresh = orders.Where(o => !announced.Contains(o.Order.OrderId)).ToList();
+        if (fresh.Count == 0)
+        {
             return;
         }
 
+        // The new rows stay locked until the commit, so a concurrent delivery of the same event waits on them and
+        // then fails with a duplicate key: two live deliveries never both write the line.
+        var parameters = new DynamicParameters();
+        var rows = SqlRows.Values(fresh, "(@OrderId{0}, @Status{0}, @NotifiedAt{0})", parameters, o => [
+            ("OrderId", o.Order.OrderId),
+            ("Status", NotificationIds.StatusName(o.Order.Status)),
+            ("NotifiedAt", notifiedAt),
+        ]);
+        await connection.ExecuteAsync(new CommandDefinition(
+            $"INSERT INTO notifications (order_id, status, notified_at) VALUES {rows}", parameters, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+
         // Logged before the commit: a crash in between means a repeat on redelivery (same notification_id), never a
         // lost notification. Committing first would turn that into a notification lost for good.
+        foreach (var (order, message) in fresh)
+        {
+            Announce(order, message.Trace);
+        }
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var (order, _) in fresh)
+        {
+            telemetry.RecordNotified(order, notifiedAt);
+        }
+    }
+
+    private void Announce(OrderProcessed order, ActivityContext trace)
+    {
         var notificationId = NotificationIds.For(order.OrderId, order.Status);
         var processedAt = order.ProcessedAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture);
-        var traceId = Activity.Current?.TraceId.ToString();
+        var traceId = trace == default ? null : trace.TraceId.ToString();
         if (order.Status == OrderStatus.Processed)
         {
             LogProcessed(logger, NotificationEvent, notificationId, order.OrderId, order.CustomerId, "PROCESSED", processedAt, traceId);
@@ -58,8 +123,6 @@ public sealed partial class OrderProcessedHandler(
         {
             LogFailed(logger, NotificationEvent, notificationId, order.OrderId, order.CustomerId, "FAILED", order.Reason ?? "unknown", processedAt, traceId);
         }
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        telemetry.RecordNotified(order, notifiedAt);
     }
 
     internal static OrderProcessed Parse(string body)

@@ -6,41 +6,82 @@ using OrderPipeline.Processor.Outbox;
 namespace OrderPipeline.Processor.Orders;
 
 /// <summary>
-/// Handles one OrderCreated: runs the order transaction, then publishes the OrderProcessed it committed.
-/// Returning acknowledges the message; a database error throws, so SQS delivers it again.
+/// Handles OrderCreated messages, a received batch at a time: runs one order transaction for all of them, then
+/// publishes the OrderProcessed events it committed. Returning acknowledges the messages; a database error throws, so
+/// SQS delivers them again (and the consumer tries the batch in halves, so one bad order never fails the others).
 /// </summary>
 public sealed partial class OrderCreatedHandler(
     OrderTransaction transaction,
     OutboxPublisher outbox,
     ProcessorTelemetry telemetry,
-    ILogger<OrderCreatedHandler> logger) : IMessageHandler
+    ILogger<OrderCreatedHandler> logger) : IMessageBatchHandler
 {
     public async Task HandleAsync(InboundMessage message, CancellationToken cancellationToken)
     {
-        var order = Parse(message.Body);
-        var outcome = await transaction.ExecuteAsync(order, cancellationToken).ConfigureAwait(false);
-        if (outcome.Settled is { } settled)
+        if ((await HandleBatchAsync([message], cancellationToken).ConfigureAwait(false)).Values.FirstOrDefault() is { } failure)
         {
-            telemetry.RecordSettled(settled);
-            if (settled.Reason is { } reason)
+            throw failure;
+        }
+    }
+
+    public async Task<IReadOnlyDictionary<string, Exception>> HandleBatchAsync(IReadOnlyList<InboundMessage> messages, CancellationToken cancellationToken)
+    {
+        var invalid = new Dictionary<string, Exception>(StringComparer.Ordinal);
+        // Two deliveries of one order in the same batch: the order is settled once, both messages are acknowledged.
+        var orders = new Dictionary<string, ReceivedOrder>(StringComparer.Ordinal);
+        foreach (var message in messages)
+        {
+            try
             {
-                LogFailed(logger, order.OrderId, reason);
+                var order = Parse(message.Body);
+                orders.TryAdd(order.OrderId, new ReceivedOrder(order, message.Trace));
             }
-            else
+            catch (InvalidMessageException ex)
             {
-                LogProcessed(logger, order.OrderId);
+                invalid[message.MessageId] = ex;
             }
+        }
+        if (orders.Count == 0)
+        {
+            return invalid;
+        }
+
+        var received = orders.Values.ToList();
+        IReadOnlyList<OrderOutcome> outcomes;
+        try
+        {
+            outcomes = await transaction.ExecuteAsync(received, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (invalid.Count > 0)
+        {
+            throw new BatchFailedException(ex, invalid);
+        }
+        for (var i = 0; i < received.Count; i++)
+        {
+            Report(received[i].Order.OrderId, outcomes[i]);
+        }
+
+        // Committed events are safe in the outbox: if a publish fails the relay sends it,
+        // so the messages are acknowledged either way and the stock is never touched twice.
+        await outbox.TryPublishAsync([.. outcomes.Where(o => o.Unpublished is not null).Select(o => o.Unpublished!)], cancellationToken).ConfigureAwait(false);
+        return invalid;
+    }
+
+    private void Report(string orderId, OrderOutcome outcome)
+    {
+        if (outcome.Settled is not { } settled)
+        {
+            LogDuplicate(logger, orderId);
+            return;
+        }
+        telemetry.RecordSettled(settled);
+        if (settled.Reason is { } reason)
+        {
+            LogFailed(logger, orderId, reason);
         }
         else
         {
-            LogDuplicate(logger, order.OrderId, message.MessageId);
-        }
-
-        // Committed events are safe in the outbox: if this publish fails the relay sends it,
-        // so the message is acknowledged either way and the stock is never touched twice.
-        if (outcome.Unpublished is { } pending)
-        {
-            await outbox.TryPublishAsync(pending, cancellationToken).ConfigureAwait(false);
+            LogProcessed(logger, orderId);
         }
     }
 
@@ -75,6 +116,6 @@ public sealed partial class OrderCreatedHandler(
     [LoggerMessage(LogLevel.Information, "Order {OrderId} FAILED: {Reason}")]
     private static partial void LogFailed(ILogger logger, string orderId, string reason);
 
-    [LoggerMessage(LogLevel.Information, "Order {OrderId} was already recorded; redelivery {MessageId} changes nothing")]
-    private static partial void LogDuplicate(ILogger logger, string orderId, string messageId);
+    [LoggerMessage(LogLevel.Information, "Order {OrderId} was already recorded; this redelivery changes nothing")]
+    private static partial void LogDuplicate(ILogger logger, string orderId);
 }

@@ -10,6 +10,9 @@ using OrderPipeline.Processor.Outbox;
 
 namespace OrderPipeline.Processor.Orders;
 
+/// <summary>An order to settle, with the trace its OrderProcessed continues.</summary>
+public sealed record ReceivedOrder(OrderCreated Order, ActivityContext Trace = default);
+
 /// <summary>What one delivery of OrderCreated did.</summary>
 /// <param name="Settled">The OrderProcessed event this delivery committed; null when the order was already recorded.</param>
 /// <param name="Unpublished">The outbox row still to publish, if any.</param>
@@ -19,8 +22,11 @@ public sealed record OrderOutcome(OrderProcessed? Settled, OutboxMessage? Unpubl
 }
 
 /// <summary>
-/// The order transaction, where stock is locked: records the order, locks its inventory rows in product_id order,
-/// decides, decrements, settles the order and writes OrderProcessed to the outbox, all in one commit.
+/// The order transaction, where stock is locked. For a batch of orders, in one commit: records the new orders
+/// PENDING, locks every inventory row they need in product_id order, decides each order in turn in memory,
+/// decrements the stock the served ones take, settles every order PROCESSED or FAILED and writes their OrderProcessed
+/// to the outbox. An order already recorded (a redelivery) changes nothing. One commit for many orders is what lets
+/// the Processor outrun a transaction per order; locking in key order keeps concurrent batches from deadlocking.
 /// </summary>
 public sealed partial class OrderTransaction(
     MySqlDataSource dataSource,
@@ -39,32 +45,50 @@ public sealed partial class OrderTransaction(
 
     internal const int MaxAttempts = 5;
 
-    public async Task<OrderOutcome> ExecuteAsync(OrderCreated order, CancellationToken cancellationToken)
+    public async Task<OrderOutcome> ExecuteAsync(OrderCreated order, CancellationToken cancellationToken) =>
+        (await ExecuteAsync([new ReceivedOrder(order, Activity.Current?.Context ?? default)], cancellationToken).ConfigureAwait(false))[0];
+
+    /// <param name="orders">Orders with distinct ids.</param>
+    /// <returns>One outcome per order, in the order given.</returns>
+    /// <exception cref="MySqlException">
+    /// The database refused a batch of several orders in a way no retry changes (see <see cref="DataErrors"/>): try the
+    /// orders in smaller batches to find the one at fault. A single order is settled FAILED instead.
+    /// </exception>
+    public async Task<IReadOnlyList<OrderOutcome>> ExecuteAsync(IReadOnlyList<ReceivedOrder> orders, CancellationToken cancellationToken)
     {
+        if (orders.Select(o => o.Order.OrderId).Distinct(StringComparer.Ordinal).Count() != orders.Count)
+        {
+            throw new ArgumentException("A batch holds each order once.", nameof(orders));
+        }
         // Set once the database refused the order's data: from then on the order is settled FAILED with this.
         StockDecision? refused = null;
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                return await ExecuteOnceAsync(order, refused, cancellationToken).ConfigureAwait(false);
+                return await ExecuteOnceAsync(orders, refused, cancellationToken).ConfigureAwait(false);
             }
             catch (MySqlException ex) when (IsTransient(ex.Number) && attempt < MaxAttempts)
             {
                 // The transaction was rolled back (see ExecuteOnceAsync); a concurrent delivery of the same
                 // order (duplicate key) is settled by the retry finding the order recorded.
                 telemetry.RecordTransientRetry(ex.Number);
-                LogTransientRetry(logger, order.OrderId, ex.Number, attempt);
+                LogTransientRetry(logger, orders[0].Order.OrderId, orders.Count, ex.Number, attempt);
                 await Task.Delay(Backoff(attempt), clock, cancellationToken).ConfigureAwait(false);
             }
-            catch (DataRefusedException ex)
+            catch (DataRefusedException ex) when (orders.Count == 1)
             {
                 // Every retry would fail the same way and the message would end in the DLQ, the order never
                 // recorded. Settle it FAILED instead, in a fresh transaction that touches no stock. If even that
                 // is refused, the error goes up (and the message to the DLQ): nothing else is left to try.
-                LogDataRefused(logger, ex.InnerException!, order.OrderId, ex.Number);
+                LogDataRefused(logger, ex.InnerException!, orders[0].Order.OrderId, ex.Number);
                 refused = new StockDecision(OrderStatus.Failed, DataErrors.Reason(ex.Number, ex.InnerException!.Message));
                 attempt = 0;
+            }
+            catch (DataRefusedException ex)
+            {
+                // Which order's data it was does not show: the caller splits the batch until it does.
+                throw (MySqlException)ex.InnerException!;
             }
         }
     }
@@ -80,11 +104,13 @@ public sealed partial class OrderTransaction(
     internal static TimeSpan MaxTotalBackoff =>
         TimeSpan.FromMilliseconds(Enumerable.Range(1, MaxAttempts - 1).Sum(attempt => MaxBackoffUnitMilliseconds * (1 << Math.Min(attempt, 6))));
 
-    /// <param name="refused">When set, the order is recorded FAILED with this decision and its stock is not looked at.</param>
-    private async Task<OrderOutcome> ExecuteOnceAsync(OrderCreated order, StockDecision? refused, CancellationToken cancellationToken)
+    /// <param name="refused">When set (a single order), the order is recorded FAILED with this decision and its stock is not looked at.</param>
+    private async Task<IReadOnlyList<OrderOutcome>> ExecuteOnceAsync(IReadOnlyList<ReceivedOrder> orders, StockDecision? refused, CancellationToken cancellationToken)
     {
-        using var activity = telemetry.ActivitySource.StartActivity("order transaction");
-        activity?.SetTag("order.id", order.OrderId);
+        using var activity = telemetry.ActivitySource.StartActivity(
+            ActivityKind.Internal, orders[0].Trace, links: [.. orders.Skip(1).Select(o => new ActivityLink(o.Trace))], name: "order transaction");
+        activity?.SetTag("order.id", orders[0].Order.OrderId);
+        activity?.SetTag("orders.count", orders.Count);
 
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         // Per transaction: a pooled connection's session is reset when it is taken again.
@@ -96,10 +122,10 @@ public sealed partial class OrderTransaction(
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
         try
         {
-            var outcome = await RunAsync(connection, transaction, order, refused, cancellationToken).ConfigureAwait(false);
+            var outcomes = await RunAsync(new Session(connection, transaction, cancellationToken), orders, refused).ConfigureAwait(false);
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            activity?.SetTag("order.status", outcome.Settled?.Status.ToString() ?? "duplicate");
-            return outcome;
+            activity?.SetTag("orders.duplicates", outcomes.Count(o => o.WasDuplicate));
+            return outcomes;
         }
         catch (Exception ex)
         {
@@ -113,76 +139,100 @@ public sealed partial class OrderTransaction(
         }
     }
 
-    private async Task<OrderOutcome> RunAsync(MySqlConnection connection, MySqlTransaction transaction, OrderCreated order, StockDecision? refused, CancellationToken cancellationToken)
+    private sealed record Session(MySqlConnection Connection, MySqlTransaction Transaction, CancellationToken CancellationToken)
     {
-        var existing = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(
-            "SELECT status FROM orders WHERE order_id = @OrderId FOR UPDATE",
-            new { order.OrderId }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        if (existing is not null)
-        {
-            // A redelivery: the first delivery committed the order, its stock change and its event together.
-            return new OrderOutcome(null, await OutboxStore.FindUnpublishedAsync(connection, transaction, order.OrderId, cancellationToken).ConfigureAwait(false));
-        }
-
-        var lines = StockCheck.Normalize(order.Items);
-        await connection.ExecuteAsync(new CommandDefinition(
-            """
-            INSERT INTO orders (order_id, customer_id, items, status, created_at)
-            VALUES (@OrderId, @CustomerId, @Items, 'PENDING', @CreatedAt)
-            """,
-            new
-            {
-                order.OrderId,
-                order.CustomerId,
-                Items = JsonSerializer.Serialize(order.Items, EventJsonContext.Default.IReadOnlyListOrderLine),
-                // A timestamp the column cannot hold must not stop a refused order from being recorded.
-                CreatedAt = refused is null || order.Timestamp.Year is >= 1000 and <= 9999 ? order.Timestamp : clock.GetUtcNow().UtcDateTime,
-            },
-            transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-
-        var decision = refused ?? await DecideAndTakeStockAsync(connection, transaction, lines, cancellationToken).ConfigureAwait(false);
-
-        var settled = new OrderProcessed(order.OrderId, order.CustomerId, decision.Status, clock.GetUtcNow().UtcDateTime, order.Timestamp, decision.Reason);
-        await connection.ExecuteAsync(new CommandDefinition(
-            "UPDATE orders SET status = @Status, failure_reason = @Reason, processed_at = @ProcessedAt WHERE order_id = @OrderId",
-            new { Status = decision.Accepted ? "PROCESSED" : "FAILED", settled.Reason, settled.ProcessedAt, order.OrderId },
-            transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-
-        var outbox = await OutboxStore.AddAsync(connection, transaction, new OutboxStore.NewMessage(
-            // One OrderProcessed per order: its outbox id is the order id, so the table itself refuses a second.
-            MessageId: order.OrderId,
-            Destination: queues.Value.OrderProcessed,
-            EventType: OrderProcessed.EventType,
-            Payload: JsonSerializer.Serialize(settled, EventJsonContext.Default.OrderProcessed),
-            TraceParent: Activity.Current?.Id,
-            TraceState: Activity.Current?.TraceStateString,
-            CreatedAt: settled.ProcessedAt), cancellationToken).ConfigureAwait(false);
-
-        return new OrderOutcome(settled, outbox);
+        public CommandDefinition Command(string sql, object? parameters) => new(sql, parameters, Transaction, cancellationToken: CancellationToken);
     }
 
-    private static async Task<StockDecision> DecideAndTakeStockAsync(
-        MySqlConnection connection, MySqlTransaction transaction, IReadOnlyList<OrderLine> lines, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<OrderOutcome>> RunAsync(Session db, IReadOnlyList<ReceivedOrder> orders, StockDecision? refused)
     {
-        // One statement locks every row the order needs, in primary-key order, so two orders
-        // touching the same products always queue up instead of deadlocking.
-        var stock = (await connection.QueryAsync<(string ProductId, int Quantity)>(new CommandDefinition(
+        var ids = orders.Select(o => o.Order.OrderId).ToArray();
+        // Redeliveries: the first delivery committed the order, its stock change and its event together.
+        var recorded = (await db.Connection.QueryAsync<string>(db.Command(
+            "SELECT order_id FROM orders WHERE order_id IN @Ids FOR UPDATE", new { Ids = ids })).ConfigureAwait(false))
+            .ToHashSet(StringComparer.Ordinal);
+        var fresh = orders.Where(o => !recorded.Contains(o.Order.OrderId)).ToList();
+
+        var settled = new Dictionary<string, OrderProcessed>(StringComparer.Ordinal);
+        if (fresh.Count > 0)
+        {
+            await InsertPendingAsync(db, fresh, refused is not null).ConfigureAwait(false);
+            var lines = fresh.Select(o => StockCheck.Normalize(o.Order.Items)).ToList();
+            IReadOnlyList<StockDecision> decisions = refused is not null ? [refused] : await DecideAndTakeStockAsync(db, lines).ConfigureAwait(false);
+            var now = clock.GetUtcNow().UtcDateTime;
+            for (var i = 0; i < fresh.Count; i++)
+            {
+                var order = fresh[i].Order;
+                settled[order.OrderId] = new OrderProcessed(order.OrderId, order.CustomerId, decisions[i].Status, now, order.Timestamp, decisions[i].Reason);
+            }
+            await SettleAsync(db, fresh, settled, now).ConfigureAwait(false);
+            await OutboxStore.AddAsync(db.Connection, db.Transaction, [.. fresh.Select(o => NewOutboxMessage(o, settled[o.Order.OrderId]))], db.CancellationToken).ConfigureAwait(false);
+        }
+
+        // One read serves both: the rows just written and any a redelivered order's first delivery left unsent.
+        var unpublished = (await OutboxStore.FindUnpublishedAsync(db.Connection, db.Transaction, ids, db.CancellationToken).ConfigureAwait(false))
+            .ToDictionary(m => m.MessageId, m => m.Message, StringComparer.Ordinal);
+        return [.. orders.Select(o => new OrderOutcome(settled.GetValueOrDefault(o.Order.OrderId), unpublished.GetValueOrDefault(o.Order.OrderId)))];
+    }
+
+    private Task InsertPendingAsync(Session db, IReadOnlyList<ReceivedOrder> fresh, bool refused)
+    {
+        var parameters = new DynamicParameters();
+        var rows = SqlRows.Values(fresh, "(@OrderId{0}, @CustomerId{0}, @Items{0}, 'PENDING', @CreatedAt{0})", parameters, o => [
+            ("OrderId", o.Order.OrderId),
+            ("CustomerId", o.Order.CustomerId),
+            ("Items", JsonSerializer.Serialize(o.Order.Items, EventJsonContext.Default.IReadOnlyListOrderLine)),
+            // A timestamp the column cannot hold must not stop a refused order from being recorded.
+            ("CreatedAt", !refused || o.Order.Timestamp.Year is >= 1000 and <= 9999 ? o.Order.Timestamp : clock.GetUtcNow().UtcDateTime),
+        ]);
+        return db.Connection.ExecuteAsync(db.Command($"INSERT INTO orders (order_id, customer_id, items, status, created_at) VALUES {rows}", parameters));
+    }
+
+    private static async Task<IReadOnlyList<StockDecision>> DecideAndTakeStockAsync(Session db, IReadOnlyList<IReadOnlyList<OrderLine>> lines)
+    {
+        // One statement locks every row the batch needs, in primary-key order, so two batches touching the same
+        // products always queue up instead of deadlocking.
+        var stock = (await db.Connection.QueryAsync<(string ProductId, int Quantity)>(db.Command(
             "SELECT product_id, quantity_available FROM inventory WHERE product_id IN @ProductIds ORDER BY product_id FOR UPDATE",
-            new { ProductIds = lines.Select(l => l.ProductId).ToArray() }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false))
+            new { ProductIds = lines.SelectMany(l => l).Select(l => l.ProductId).Distinct(StringComparer.Ordinal).ToArray() })).ConfigureAwait(false))
             .ToDictionary(r => r.ProductId, r => r.Quantity, StringComparer.Ordinal);
 
-        var decision = StockCheck.Decide(lines, stock);
-        if (decision.Accepted)
+        var (decisions, taken) = StockCheck.DecideInTurn(lines, stock);
+        if (taken.Count > 0)
         {
-            await connection.ExecuteAsync(new CommandDefinition(
-                "UPDATE inventory SET quantity_available = quantity_available - @Quantity WHERE product_id = @ProductId",
-                lines, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            var products = taken.OrderBy(t => t.Key, StringComparer.Ordinal).ToList();
+            var parameters = new DynamicParameters();
+            var keys = SqlRows.Keys(products, "ProductId", parameters, p => p.Key);
+            var quantity = SqlRows.Case("product_id", "ProductId", products, "Taken", parameters, p => p.Value);
+            await db.Connection.ExecuteAsync(db.Command(
+                $"UPDATE inventory SET quantity_available = quantity_available - {quantity} WHERE product_id IN ({keys})", parameters)).ConfigureAwait(false);
         }
-
-        return decision;
+        return decisions;
     }
 
-    /// <summary>The database refused the order's data in a way no retry can change (see <see cref="DataErrors"/>).</summary>
+    private static Task SettleAsync(Session db, IReadOnlyList<ReceivedOrder> fresh, IReadOnlyDictionary<string, OrderProcessed> settled, DateTime processedAt)
+    {
+        var parameters = new DynamicParameters();
+        parameters.Add("ProcessedAt", processedAt);
+        var keys = SqlRows.Keys(fresh, "OrderId", parameters, o => o.Order.OrderId);
+        var status = SqlRows.Case("order_id", "OrderId", fresh, "Status", parameters,
+            o => settled[o.Order.OrderId].Status == OrderStatus.Processed ? "PROCESSED" : "FAILED");
+        var reason = SqlRows.Case("order_id", "OrderId", fresh, "Reason", parameters, o => settled[o.Order.OrderId].Reason);
+        return db.Connection.ExecuteAsync(db.Command(
+            $"UPDATE orders SET status = {status}, failure_reason = {reason}, processed_at = @ProcessedAt WHERE order_id IN ({keys})", parameters));
+    }
+
+    private OutboxStore.NewMessage NewOutboxMessage(ReceivedOrder order, OrderProcessed settled) => new(
+        // One OrderProcessed per order: its outbox id is the order id, so the table itself refuses a second.
+        MessageId: order.Order.OrderId,
+        Destination: queues.Value.OrderProcessed,
+        EventType: OrderProcessed.EventType,
+        Payload: JsonSerializer.Serialize(settled, EventJsonContext.Default.OrderProcessed),
+        TraceParent: TraceContext.TraceParentOf(order.Trace),
+        TraceState: order.Trace.TraceState,
+        CreatedAt: settled.ProcessedAt);
+
+    /// <summary>The database refused an order's data in a way no retry can change (see <see cref="DataErrors"/>).</summary>
     private sealed class DataRefusedException(MySqlException inner) : Exception(inner.Message, inner)
     {
         public int Number => inner.Number;
@@ -191,6 +241,6 @@ public sealed partial class OrderTransaction(
     [LoggerMessage(LogLevel.Error, "Order {OrderId}: the database refused its data (error {ErrorCode}); settling it FAILED without touching stock")]
     private static partial void LogDataRefused(ILogger logger, Exception exception, string orderId, int errorCode);
 
-    [LoggerMessage(LogLevel.Warning, "Order {OrderId}: transient MySQL error {ErrorCode} on attempt {Attempt}; retrying")]
-    private static partial void LogTransientRetry(ILogger logger, string orderId, int errorCode, int attempt);
+    [LoggerMessage(LogLevel.Warning, "Orders {OrderId} and the rest of a batch of {Count}: transient MySQL error {ErrorCode} on attempt {Attempt}; retrying")]
+    private static partial void LogTransientRetry(ILogger logger, string orderId, int count, int errorCode, int attempt);
 }

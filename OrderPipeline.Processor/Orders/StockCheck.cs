@@ -37,4 +37,33 @@ public static class StockCheck
             ? new StockDecision(OrderStatus.Failed, FailureReason.List("insufficient stock", short_))
             : new StockDecision(OrderStatus.Processed, null);
     }
+
+    /// <summary>
+    /// Decides orders one after another against the same stock, as if each had its own transaction in this order: an
+    /// order served takes its stock before the next is decided, one that is not takes nothing.
+    /// </summary>
+    /// <param name="orders">Each order's normalized lines, in the order they are to be served.</param>
+    /// <param name="available">Stock of the products that exist, by product_id, before the first order.</param>
+    /// <returns>One decision per order, and what the served ones take in all, by product_id.</returns>
+    public static (IReadOnlyList<StockDecision> Decisions, IReadOnlyDictionary<string, int> Taken) DecideInTurn(
+        IReadOnlyList<IReadOnlyList<OrderLine>> orders, IReadOnlyDictionary<string, int> available)
+    {
+        var left = new Dictionary<string, int>(available, StringComparer.Ordinal);
+        var taken = new Dictionary<string, int>(StringComparer.Ordinal);
+        var decisions = new List<StockDecision>(orders.Count);
+        foreach (var lines in orders)
+        {
+            var decision = Decide(lines, left);
+            if (decision.Accepted)
+            {
+                foreach (var line in lines)
+                {
+                    left[line.ProductId] -= line.Quantity;
+                    taken[line.ProductId] = taken.GetValueOrDefault(line.ProductId) + line.Quantity;
+                }
+            }
+            decisions.Add(decision);
+        }
+        return (decisions, taken);
+    }
 }

@@ -43,10 +43,7 @@ public sealed class OutboxClaims(MySqlDataSource dataSource)
         return rows;
     }
 
-    /// <summary>
-    /// Marks sent rows published in one statement, whoever holds them now: they reached the queue either way (if this
-    /// relay's lease had run out and another relay claimed them, it may send them again; the Notifier ignores the repeat).
-    /// </summary>
+    /// <summary>Marks sent rows published (see <see cref="OutboxStore.MarkPublishedAsync"/>).</summary>
     public async Task MarkPublishedAsync(IReadOnlyCollection<long> ids, DateTime publishedAt, CancellationToken cancellationToken)
     {
         if (ids.Count == 0)
@@ -54,12 +51,7 @@ public sealed class OutboxClaims(MySqlDataSource dataSource)
             return;
         }
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await connection.ExecuteAsync(new CommandDefinition(
-            """
-            UPDATE outbox SET published_at = @PublishedAt, attempts = attempts + 1, claimed_by = NULL, claimed_until = NULL
-            WHERE id IN @Ids AND published_at IS NULL
-            """,
-            new { Ids = ids.ToArray(), PublishedAt = publishedAt }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        await OutboxStore.MarkPublishedAsync(connection, ids, publishedAt, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Counts a failed send, records why, backs the row off and gives up the lease; only while the claim is still ours.</summary>

@@ -4,7 +4,7 @@ using OrderPipeline.Messaging.Publishing;
 
 namespace OrderPipeline.Processor.Outbox;
 
-/// <summary>Publishes the row an order transaction just committed. A row that could not be sent stays unpublished for the relay.</summary>
+/// <summary>Publishes the rows an order transaction just committed. A row that could not be sent stays unpublished for the relay.</summary>
 public sealed partial class OutboxPublisher(
     IEventPublisher publisher,
     MySqlDataSource dataSource,
@@ -12,50 +12,49 @@ public sealed partial class OutboxPublisher(
     TimeProvider clock,
     ILogger<OutboxPublisher> logger)
 {
-    /// <summary>Sends the message and marks it published (or counts the failure and backs it off). Used right after commit.</summary>
-    /// <returns>True when the message reached the queue.</returns>
-    public async Task<bool> TryPublishAsync(OutboxMessage message, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends the messages in as few calls as SQS allows and marks the sent ones published in one statement (a failed
+    /// one counts the failure and backs off). Used right after commit.
+    /// </summary>
+    /// <returns>How many reached the queue.</returns>
+    public async Task<int> TryPublishAsync(IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken)
     {
-        var error = await SendAsync(message, cancellationToken).ConfigureAwait(false);
+        if (messages.Count == 0)
+        {
+            return 0;
+        }
+        var results = await publisher.SendBatchAsync([.. messages.Select(m => m.ToOutgoing())], cancellationToken).ConfigureAwait(false);
+        var sent = messages.Where((_, i) => results[i].Sent).Select(m => m.Id).ToList();
         try
         {
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             var now = clock.GetUtcNow().UtcDateTime;
-            await (error is null
-                ? OutboxStore.MarkPublishedAsync(connection, message.Id, now, cancellationToken)
-                : OutboxStore.MarkFailedAttemptAsync(connection, message.Id, error, now + OutboxBackoff.Delay(message.Attempts + 1, options.Value), cancellationToken)).ConfigureAwait(false);
+            if (sent.Count > 0)
+            {
+                await OutboxStore.MarkPublishedAsync(connection, sent, now, cancellationToken).ConfigureAwait(false);
+            }
+            for (var i = 0; i < messages.Count; i++)
+            {
+                if (results[i].Error is { } error)
+                {
+                    LogPublishFailed(logger, messages[i].Id, messages[i].Destination, error);
+                    await OutboxStore.MarkFailedAttemptAsync(
+                        connection, messages[i].Id, error, now + OutboxBackoff.Delay(messages[i].Attempts + 1, options.Value), cancellationToken).ConfigureAwait(false);
+                }
+            }
         }
         catch (MySqlException ex)
         {
             // Harmless either way: a published row left unmarked is published again by the relay (the Notifier
             // ignores the repeat); an unsent one is the relay's to send anyway.
-            LogMarkFailed(logger, ex, message.Id, error is null);
+            LogMarkFailed(logger, ex, messages.Count, sent.Count);
         }
-        return error is null;
+        return sent.Count;
     }
 
-    /// <summary>Sends the message without marking it.</summary>
-    public async Task<bool> TrySendAsync(OutboxMessage message, CancellationToken cancellationToken) =>
-        await SendAsync(message, cancellationToken).ConfigureAwait(false) is null;
+    [LoggerMessage(LogLevel.Warning, "Publishing outbox message {OutboxId} to {Destination} failed ({Error}); the relay will retry it")]
+    private static partial void LogPublishFailed(ILogger logger, long outboxId, string destination, string error);
 
-    /// <returns>Why the message was not sent; null when it was.</returns>
-    private async Task<string?> SendAsync(OutboxMessage message, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await publisher.SendAsync(message.ToOutgoing(), cancellationToken).ConfigureAwait(false);
-            return null;
-        }
-        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
-        {
-            LogPublishFailed(logger, ex, message.Id, message.Destination);
-            return $"{ex.GetType().Name}: {ex.Message}";
-        }
-    }
-
-    [LoggerMessage(LogLevel.Warning, "Publishing outbox message {OutboxId} to {Destination} failed; the relay will retry it")]
-    private static partial void LogPublishFailed(ILogger logger, Exception exception, long outboxId, string destination);
-
-    [LoggerMessage(LogLevel.Warning, "Outbox message {OutboxId} could not be marked (sent: {Sent}); the relay will take care of it")]
-    private static partial void LogMarkFailed(ILogger logger, Exception exception, long outboxId, bool sent);
+    [LoggerMessage(LogLevel.Warning, "{Count} outbox messages could not be marked ({Sent} of them sent); the relay will take care of them")]
+    private static partial void LogMarkFailed(ILogger logger, Exception exception, int count, int sent);
 }

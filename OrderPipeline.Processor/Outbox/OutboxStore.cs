@@ -1,4 +1,5 @@
 using Dapper;
+using Microsoft.Extensions.Hosting;
 using MySqlConnector;
 
 namespace OrderPipeline.Processor.Outbox;
@@ -16,32 +17,48 @@ public static class OutboxStore
     internal const string Columns = "id AS Id, destination AS Destination, event_type AS EventType, payload AS Payload, traceparent AS TraceParent, tracestate AS TraceState, attempts AS Attempts";
 
     /// <summary>
-    /// Adds a message inside the caller's transaction. The trace context comes from outside (a client's
-    /// <c>traceparent</c>/<c>tracestate</c> headers, a message's attributes): it is cut to what its columns hold,
-    /// so it can never make the order transaction fail.
+    /// Adds messages inside the caller's transaction, in one statement. The trace context comes from outside (a
+    /// client's <c>traceparent</c>/<c>tracestate</c> headers, a message's attributes): it is cut to what its columns
+    /// hold, so it can never make the order transaction fail.
     /// </summary>
-    public static async Task<OutboxMessage> AddAsync(MySqlConnection connection, MySqlTransaction transaction, NewMessage message, CancellationToken cancellationToken)
+    public static Task AddAsync(MySqlConnection connection, MySqlTransaction transaction, IReadOnlyList<NewMessage> messages, CancellationToken cancellationToken)
     {
-        message = message with { TraceParent = TraceContext.BoundTraceParent(message.TraceParent), TraceState = TraceContext.BoundTraceState(message.TraceState) };
-        var id = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-            """
-            INSERT INTO outbox (message_id, destination, event_type, payload, traceparent, tracestate, created_at)
-            VALUES (@MessageId, @Destination, @EventType, @Payload, @TraceParent, @TraceState, @CreatedAt);
-            SELECT LAST_INSERT_ID();
-            """,
-            message, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        return new OutboxMessage(id, message.Destination, message.EventType, message.Payload, message.TraceParent, message.TraceState);
+        var parameters = new DynamicParameters();
+        var rows = SqlRows.Values(messages, "(@MessageId{0}, @Destination{0}, @EventType{0}, @Payload{0}, @TraceParent{0}, @TraceState{0}, @CreatedAt{0})", parameters, m => [
+            ("MessageId", m.MessageId),
+            ("Destination", m.Destination),
+            ("EventType", m.EventType),
+            ("Payload", m.Payload),
+            ("TraceParent", TraceContext.BoundTraceParent(m.TraceParent)),
+            ("TraceState", TraceContext.BoundTraceState(m.TraceState)),
+            ("CreatedAt", m.CreatedAt),
+        ]);
+        return connection.ExecuteAsync(new CommandDefinition(
+            $"INSERT INTO outbox (message_id, destination, event_type, payload, traceparent, tracestate, created_at) VALUES {rows}",
+            parameters, transaction, cancellationToken: cancellationToken));
     }
 
-    public static Task<OutboxMessage?> FindUnpublishedAsync(MySqlConnection connection, MySqlTransaction? transaction, string messageId, CancellationToken cancellationToken) =>
-        connection.QuerySingleOrDefaultAsync<OutboxMessage>(new CommandDefinition(
-            $"SELECT {Columns} FROM outbox WHERE message_id = @MessageId AND published_at IS NULL",
-            new { MessageId = messageId }, transaction, cancellationToken: cancellationToken));
+    /// <summary>The unpublished rows of these message ids, each with its message id.</summary>
+    public static async Task<IReadOnlyList<(string MessageId, OutboxMessage Message)>> FindUnpublishedAsync(
+        MySqlConnection connection, MySqlTransaction? transaction, IReadOnlyCollection<string> messageIds, CancellationToken cancellationToken) =>
+        [.. (await connection.QueryAsync<OutboxRow>(new CommandDefinition(
+            $"SELECT message_id AS MessageId, {Columns} FROM outbox WHERE message_id IN @MessageIds AND published_at IS NULL",
+            new { MessageIds = messageIds.ToArray() }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false))
+            .Select(r => (r.MessageId, new OutboxMessage(r.Id, r.Destination, r.EventType, r.Payload, r.TraceParent, r.TraceState, r.Attempts)))];
 
-    public static Task MarkPublishedAsync(MySqlConnection connection, long id, DateTime publishedAt, CancellationToken cancellationToken) =>
+    private sealed record OutboxRow(string MessageId, long Id, string Destination, string EventType, string Payload, string? TraceParent, string? TraceState, int Attempts);
+
+    /// <summary>
+    /// Marks sent rows published in one statement, whoever holds them now: they reached the queue either way (if a
+    /// relay's lease had run out and another relay claimed them, it may send them again; the Notifier ignores the repeat).
+    /// </summary>
+    public static Task MarkPublishedAsync(MySqlConnection connection, IReadOnlyCollection<long> ids, DateTime publishedAt, CancellationToken cancellationToken) =>
         connection.ExecuteAsync(new CommandDefinition(
-            "UPDATE outbox SET published_at = @PublishedAt, attempts = attempts + 1 WHERE id = @Id AND published_at IS NULL",
-            new { Id = id, PublishedAt = publishedAt }, cancellationToken: cancellationToken));
+            """
+            UPDATE outbox SET published_at = @PublishedAt, attempts = attempts + 1, claimed_by = NULL, claimed_until = NULL
+            WHERE id IN @Ids AND published_at IS NULL
+            """,
+            new { Ids = ids.ToArray(), PublishedAt = publishedAt }, cancellationToken: cancellationToken));
 
     /// <summary>
     /// Counts a failed send and backs the row off. Only while nobody claimed it: a relay that did is sending it and

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace OrderPipeline.Processor.Outbox;
 
 /// <summary>
@@ -7,6 +9,10 @@ namespace OrderPipeline.Processor.Outbox;
 /// </summary>
 public static class TraceContext
 {
+    /// <summary>The W3C traceparent of a span's context; null for none.</summary>
+    public static string? TraceParentOf(ActivityContext context) =>
+        context == default ? null : $"00-{context.TraceId.ToHexString()}-{context.SpanId.ToHexString()}-{(int)context.TraceFlags:x2}";
+
     /// <summary>A W3C traceparent (version-traceid-spanid-flags, 55 characters), or null for anything else.</summary>
     public static string? BoundTraceParent(string? traceParent) =>
         traceParent is { Length: > 0 and <= OutboxStore.MaxTraceParentLength } && traceParent.All(char.IsAscii) ? traceParent : null;

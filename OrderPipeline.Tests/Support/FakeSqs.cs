@@ -23,7 +23,11 @@ public class FakeSqs : DispatchProxy
 
     public int Receives => Volatile.Read(ref _receives);
 
+    /// <summary>DeleteMessageBatch calls so far.</summary>
+    public int DeleteBatches => Volatile.Read(ref _deleteBatches);
+
     private int _receives;
+    private int _deleteBatches;
 
     public static FakeSqs Create(out IAmazonSQS client)
     {
@@ -56,6 +60,7 @@ public class FakeSqs : DispatchProxy
         {
             nameof(IAmazonSQS.ReceiveMessageAsync) => ReceiveAsync((CancellationToken)args[^1]!),
             nameof(IAmazonSQS.DeleteMessageAsync) => Delete((string)args[1]!),
+            nameof(IAmazonSQS.DeleteMessageBatchAsync) => DeleteBatch((List<DeleteMessageBatchRequestEntry>)args[1]!),
             nameof(IAmazonSQS.ChangeMessageVisibilityAsync) => ChangeVisibility((string)args[1]!, (int?)args[2] ?? 0),
             nameof(IAmazonSQS.ChangeMessageVisibilityBatchAsync) => ChangeVisibilityBatch((List<ChangeMessageVisibilityBatchRequestEntry>)args[1]!),
             nameof(IAmazonSQS.GetQueueAttributesAsync) => Task.FromResult(new GetQueueAttributesResponse
@@ -89,6 +94,16 @@ public class FakeSqs : DispatchProxy
     {
         Deleted.Enqueue(receipt);
         return Task.FromResult(new DeleteMessageResponse());
+    }
+
+    private Task<DeleteMessageBatchResponse> DeleteBatch(List<DeleteMessageBatchRequestEntry> entries)
+    {
+        Interlocked.Increment(ref _deleteBatches);
+        foreach (var entry in entries)
+        {
+            Deleted.Enqueue(entry.ReceiptHandle);
+        }
+        return Task.FromResult(new DeleteMessageBatchResponse { Successful = [.. entries.Select(e => new DeleteMessageBatchResultEntry { Id = e.Id })] });
     }
 
     private Task<ChangeMessageVisibilityResponse> ChangeVisibility(string receipt, int seconds)

@@ -75,6 +75,28 @@ public sealed class SqsQueueConsumerTests : IAsyncDisposable
         }
     }
 
+    /// <summary>Settles messages together, as the Processor does; the messages named in <see cref="ScriptedHandler.Broken"/> fail the batch they are in.</summary>
+    private sealed class ScriptedBatchHandler(ScriptedHandler single) : IMessageBatchHandler
+    {
+        public ConcurrentQueue<int> BatchSizes { get; } = new();
+
+        public Task HandleAsync(InboundMessage message, CancellationToken cancellationToken) => single.HandleAsync(message, cancellationToken);
+
+        public async Task<IReadOnlyDictionary<string, Exception>> HandleBatchAsync(IReadOnlyList<InboundMessage> messages, CancellationToken cancellationToken)
+        {
+            BatchSizes.Enqueue(messages.Count);
+            if (messages.FirstOrDefault(m => single.Broken.Contains(m.MessageId) || single.Outage(m.MessageId)) is { } culprit)
+            {
+                await single.HandleAsync(culprit, cancellationToken);
+            }
+            foreach (var message in messages)
+            {
+                await single.HandleAsync(message, cancellationToken);
+            }
+            return new Dictionary<string, Exception>();
+        }
+    }
+
     private async Task<SqsQueueConsumer> StartAsync(IAmazonSQS sqs, string queue, IMessageHandler handler, SqsConsumerOptions? settings = null, OutageOptions? outage = null)
     {
         var options = Options.Create(settings ?? new SqsConsumerOptions { Pollers = 1, RetryDelaySeconds = 2 });
@@ -103,6 +125,49 @@ public sealed class SqsQueueConsumerTests : IAsyncDisposable
         Assert.DoesNotContain("receipt-slow", sqs.Deleted);
         slow.SetResult();
         await Until(() => sqs.Deleted.Contains("receipt-slow"), "the slow message deleted once done");
+    }
+
+    [Fact]
+    public async Task A_batch_handler_gets_the_received_batch_at_once_and_its_handled_messages_are_deleted_in_one_call()
+    {
+        var sqs = FakeSqs.Create(out var client);
+        var single = new ScriptedHandler();
+        single.Broken.Add("m-4");
+        var handler = new ScriptedBatchHandler(single);
+        sqs.Enqueue([.. Enumerable.Range(1, 6).Select(i => FakeSqs.Message($"m-{i}"))]);
+        await StartAsync(client, QueueA, handler);
+
+        await Until(() => sqs.Deleted.Count == 5, "the five good messages deleted");
+        await Until(() => sqs.VisibilityChanges.Contains(("receipt-m-4", 2)), "the bad message given back after 2 s x 1 receive");
+        Assert.Equal(6, handler.BatchSizes.First());
+        // Split around the bad message, yet the five handled are acknowledged together, once the batch is settled.
+        Assert.True(handler.BatchSizes.Count > 1);
+        Assert.Equal(1, sqs.DeleteBatches);
+        Assert.DoesNotContain("receipt-m-4", sqs.Deleted);
+        Assert.False(_breaker.IsOpen);
+    }
+
+    [Fact]
+    public async Task An_outage_in_a_batch_holds_all_its_messages_and_handles_them_after()
+    {
+        var sqs = FakeSqs.Create(out var client);
+        var single = new ScriptedHandler();
+        var down = true;
+        single.Outage = id => id == "m-2" && Volatile.Read(ref down);
+        var handler = new ScriptedBatchHandler(single);
+        _database.Up = false;
+        sqs.Enqueue([.. Enumerable.Range(1, 4).Select(i => FakeSqs.Message($"m-{i}"))]);
+        await StartAsync(client, QueueA, handler);
+
+        await Until(() => _breaker.IsOpen, "the breaker open");
+        await Until(() => _database.Probes >= 2, "a few failed probes");
+        Assert.Empty(sqs.Deleted);
+        Assert.Single(handler.BatchSizes);
+
+        Volatile.Write(ref down, false);
+        _database.Up = true;
+        await Until(() => sqs.Deleted.Count == 4, "every message handled after the outage");
+        Assert.DoesNotContain(sqs.VisibilityChanges, c => c.Seconds < 30);
     }
 
     [Fact]
