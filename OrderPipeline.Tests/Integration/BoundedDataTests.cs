@@ -112,17 +112,7 @@ public sealed class BoundedDataTests(InfrastructureFixture infra)
         await using var parts = new ProcessorParts(Db.ConnectionString, "order-processed");
         var refused = await Db.AddProductAsync(10);
         var other = await Db.AddProductAsync(10);
-        // A stand-in for a bug or a bad value: this product's decrement writes a value the table refuses,
-        // so the same statement fails the same way on every retry.
-        var trigger = $"t_refuse_{Guid.NewGuid():N}"[..30];
-        await using (var connection = new MySqlConnection(Db.ConnectionString))
-        {
-            await connection.ExecuteAsync($"""
-                CREATE TRIGGER {trigger} BEFORE UPDATE ON inventory FOR EACH ROW
-                SET NEW.quantity_available = IF(NEW.product_id = '{refused}', {forcedStock}, NEW.quantity_available)
-                """);
-        }
-        try
+        await using (await Db.ForceStockWritesAsync(refused, forcedStock))
         {
             var order = Order("refused-" + kind, [(other, 3), (refused, 1)]);
 
@@ -140,11 +130,6 @@ public sealed class BoundedDataTests(InfrastructureFixture infra)
             Assert.Equal(10, await Db.StockAsync(refused));
             Assert.Equal(1, await Db.CountAsync("SELECT COUNT(*) FROM outbox WHERE message_id = @OrderId", new { order.OrderId }));
             Assert.True(again.WasDuplicate);
-        }
-        finally
-        {
-            await using var connection = new MySqlConnection(Db.ConnectionString);
-            await connection.ExecuteAsync($"DROP TRIGGER IF EXISTS {trigger}");
         }
     }
 

@@ -113,16 +113,8 @@ public sealed class OrderBatchTransactionTests(InfrastructureFixture infra)
         await using var parts = new ProcessorParts(Db.ConnectionString, "order-processed");
         var refusedProduct = await Db.AddProductAsync(10);
         var other = await Db.AddProductAsync(10);
-        // A stand-in for a bug or a bad value: this product's decrement writes a value the CHECK refuses, every time.
-        var trigger = $"t_refuse_{Guid.NewGuid():N}"[..30];
-        await using (var connection = new MySqlConnection(Db.ConnectionString))
-        {
-            await connection.ExecuteAsync($"""
-                CREATE TRIGGER {trigger} BEFORE UPDATE ON inventory FOR EACH ROW
-                SET NEW.quantity_available = IF(NEW.product_id = '{refusedProduct}', -1, NEW.quantity_available)
-                """);
-        }
-        try
+        // This product's decrement writes a value the CHECK refuses, every time.
+        await using (await Db.ForceStockWritesAsync(refusedProduct, "-1"))
         {
             var good = Order("refused", (other, 2));
             var refused = Order("refused", (refusedProduct, 1));
@@ -139,11 +131,6 @@ public sealed class OrderBatchTransactionTests(InfrastructureFixture infra)
             Assert.Equal(OrderStatus.Failed, refusedAlone[0].Settled?.Status);
             Assert.Equal(8, await Db.StockAsync(other));
             Assert.Equal(10, await Db.StockAsync(refusedProduct));
-        }
-        finally
-        {
-            await using var connection = new MySqlConnection(Db.ConnectionString);
-            await connection.ExecuteAsync($"DROP TRIGGER IF EXISTS {trigger}");
         }
     }
 }

@@ -42,4 +42,30 @@ public sealed class PipelineDatabase(string connectionString)
         await using var connection = new MySqlConnection(ConnectionString);
         return await connection.ExecuteScalarAsync<long>(sql, parameters);
     }
+
+    /// <summary>
+    /// Until disposed, every update of this product's stock writes <paramref name="forcedStock"/> instead: a stand-in
+    /// for a bug or a bad value, so the same statement fails the same way on every retry when the table refuses it.
+    /// </summary>
+    /// <param name="forcedStock">A SQL literal (a test's constant, never input).</param>
+    public async Task<IAsyncDisposable> ForceStockWritesAsync(string productId, string forcedStock)
+    {
+        // Triggers take no parameters; both values are the test's own (a generated product id and a numeric literal).
+        var trigger = $"t_refuse_{Guid.NewGuid():N}"[..30];
+        await using var connection = new MySqlConnection(ConnectionString);
+        await connection.ExecuteAsync($"""
+            CREATE TRIGGER {trigger} BEFORE UPDATE ON inventory FOR EACH ROW
+            SET NEW.quantity_available = IF(NEW.product_id = '{productId}', {forcedStock}, NEW.quantity_available)
+            """);
+        return new DroppedTrigger(ConnectionString, trigger);
+    }
+
+    private sealed class DroppedTrigger(string connectionString, string trigger) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await using var connection = new MySqlConnection(connectionString);
+            await connection.ExecuteAsync($"DROP TRIGGER IF EXISTS {trigger}");
+        }
+    }
 }

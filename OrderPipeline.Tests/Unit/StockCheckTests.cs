@@ -120,4 +120,35 @@ public sealed class StockCheckTests
         Assert.InRange(decision.Reason!.EnumerateRunes().Count(), 1, 500);
         Assert.Matches(@" and \d+ more$", decision.Reason);
     }
+
+    [Fact]
+    public void DecideInTurn_serves_orders_in_their_order_each_against_what_the_earlier_ones_left()
+    {
+        IReadOnlyList<IReadOnlyList<OrderLine>> orders =
+        [
+            [new("a", 4), new("b", 1)],
+            [new("a", 3)],              // 2 left: fails
+            [new("a", 2), new("c", 1)], // takes the last 2
+            [new("b", 1)],
+            [new("a", 1)],              // none left
+        ];
+        var available = Stock(("a", 6), ("b", 2), ("c", 1));
+
+        var (decisions, taken) = StockCheck.DecideInTurn(orders, available);
+
+        Assert.Equal([true, false, true, true, false], decisions.Select(d => d.Accepted));
+        Assert.Equal("insufficient stock: a (requested 3, available 2)", decisions[1].Reason);
+        Assert.Equal(Stock(("a", 6), ("b", 2), ("c", 1)), taken);
+        // The caller's stock is left as it was read.
+        Assert.Equal(6, available["a"]);
+    }
+
+    [Fact]
+    public void DecideInTurn_takes_nothing_for_a_failed_order_with_one_line_that_fits()
+    {
+        var (decisions, taken) = StockCheck.DecideInTurn([[new("a", 1), new("b", 9)], [new("a", 2)]], Stock(("a", 2), ("b", 1)));
+
+        Assert.Equal([false, true], decisions.Select(d => d.Accepted));
+        Assert.Equal(Stock(("a", 2)), taken);
+    }
 }
