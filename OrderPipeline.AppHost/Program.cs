@@ -39,7 +39,8 @@ orders.WithResetCommand(migrations);
 builder.AddProject<Projects.OrderPipeline_Api>("api")
     .WithBuiltProgram()
     .WithoutHttpsCertificate()
-    .WithHttpEndpoint(port: settings.GetValue<int?>("ApiPort"), name: "http")
+    // Not proxied: the clients' requests reach Kestrel directly instead of through DCP's proxy process.
+    .WithHttpEndpoint(port: settings.GetValue<int?>("ApiPort"), name: "http", isProxied: false)
     .WithHttpHealthCheck("/health")
     .WithReference(orders)
     .WithReference(orderCreated)

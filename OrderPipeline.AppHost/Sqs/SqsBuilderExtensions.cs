@@ -27,7 +27,8 @@ public static class SqsBuilderExtensions
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SqsQueueMonitor>());
 
         return builder.AddResource(emulator)
-            .WithHttpEndpoint(port: port, name: SqsEmulatorResource.PrimaryEndpointName)
+            // Not proxied, for the same reason as MySQL's: every SQS call of every service goes through this endpoint.
+            .WithHttpEndpoint(port: port, name: SqsEmulatorResource.PrimaryEndpointName, isProxied: false)
             .WithArgs(context =>
             {
                 context.Args.Add("--no-warnings");

@@ -242,6 +242,8 @@ public sealed class PipelineTests(PipelineFixture system)
         {
             Assert.True((await system.ExecuteCommandAsync("mysql", KnownResourceCommands.StartCommand)).Success);
         }
+        // Its port is not proxied: until the server is up, a connection is refused rather than held.
+        await system.App.ResourceNotifications.WaitForResourceHealthyAsync("mysql", TestContext.Current.CancellationToken).WaitAsync(Settle, TestContext.Current.CancellationToken);
 
         var orders = await Eventually.GetAsync(() => Db.OrdersOfCustomerAsync(customer),
             o => o.Count == 5 && o.All(x => x.Status == "PROCESSED"), TimeSpan.FromSeconds(90), "the orders to be processed after the outage");
