@@ -24,11 +24,11 @@ public sealed class CoalescingSenderTests
     private TaskCompletionSource HoldCallsStartingWith(string body)
     {
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _sqs.Answer = async (request, _) =>
+        _sqs.Answer = async (request, cancellationToken) =>
         {
             if (request.Entries[0].MessageBody == body)
             {
-                await release.Task;
+                await release.Task.WaitAsync(cancellationToken);
             }
             return BatchSqs.Stored(request);
         };
@@ -49,11 +49,17 @@ public sealed class CoalescingSenderTests
     public async Task Messages_sent_while_a_call_is_in_flight_share_one_call_when_the_window_closes()
     {
         var release = HoldCallsStartingWith("first");
-        await using var senders = _sqs.Start(Options(window: TimeSpan.FromMilliseconds(300)));
+        await using var senders = _sqs.Start(Options(window: TimeSpan.FromSeconds(1)));
         var first = senders.Sender.SendAsync(Message("first"), CancellationToken.None);
         await UntilCallsAsync(1);
 
-        var rest = Enumerable.Range(0, 5).Select(n => Task.Run(() => senders.Sender.SendAsync(Message($"m{n}"), CancellationToken.None))).ToArray();
+        // Spread over less than the window: without it, each would go in a call of its own.
+        var rest = new List<Task<SendResult>>();
+        for (var n = 0; n < 5; n++)
+        {
+            rest.Add(senders.Sender.SendAsync(Message($"m{n}"), CancellationToken.None));
+            await Task.Delay(30, TestContext.Current.CancellationToken);
+        }
         var results = await Task.WhenAll(rest).WaitAsync(Patience, TestContext.Current.CancellationToken);
         release.SetResult();
         await first.WaitAsync(Patience, TestContext.Current.CancellationToken);
@@ -101,8 +107,9 @@ public sealed class CoalescingSenderTests
         await UntilCallsAsync(1);
         _sqs.Answer = (request, _) => Task.FromResult(BatchSqs.Refusing(request, body => body == "bad"));
 
-        var good = Task.Run(() => senders.Sender.SendAsync(Message("good"), CancellationToken.None));
-        var bad = Task.Run(() => senders.Sender.SendAsync(Message("bad"), CancellationToken.None));
+        var good = senders.Sender.SendAsync(Message("good"), CancellationToken.None);
+        await Task.Delay(30, TestContext.Current.CancellationToken);
+        var bad = senders.Sender.SendAsync(Message("bad"), CancellationToken.None);
         var results = await Task.WhenAll(good, bad).WaitAsync(Patience, TestContext.Current.CancellationToken);
         release.SetResult();
 
@@ -137,7 +144,7 @@ public sealed class CoalescingSenderTests
         var callCancelled = false;
         _sqs.Answer = async (request, cancellationToken) =>
         {
-            await release.Task;
+            await release.Task.WaitAsync(cancellationToken);
             callCancelled = cancellationToken.IsCancellationRequested;
             return BatchSqs.Stored(request);
         };

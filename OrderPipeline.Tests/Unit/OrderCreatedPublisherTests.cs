@@ -101,11 +101,11 @@ public sealed class OrderCreatedPublisherTests
         var refused = Order();
         var accepted = Order();
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _sqs.Answer = async (request, _) =>
+        _sqs.Answer = async (request, cancellationToken) =>
         {
             if (request.Entries[0].MessageBody == "blocker")
             {
-                await release.Task;
+                await release.Task.WaitAsync(cancellationToken);
             }
             return BatchSqs.Refusing(request, body => body.Contains(refused.OrderId, StringComparison.Ordinal));
         };
@@ -113,11 +113,15 @@ public sealed class OrderCreatedPublisherTests
         await using var senders = _sqs.Start(options);
         // A call in flight, so the two orders' first attempts wait for each other and share the next one.
         var blocker = senders.Sender.SendAsync(new OutgoingMessage(BatchSqs.QueueUrl, "OrderCreated", "blocker"), CancellationToken.None);
+        while (_sqs.Calls.IsEmpty)
+        {
+            await Task.Delay(5, TestContext.Current.CancellationToken);
+        }
         var publisher = Publisher(senders.Sender, options);
 
-        var outcomes = await Task.WhenAll(
-            Task.Run(() => publisher.PublishAsync(refused, TestContext.Current.CancellationToken)),
-            Task.Run(() => publisher.PublishAsync(accepted, TestContext.Current.CancellationToken)));
+        var first = publisher.PublishAsync(refused, TestContext.Current.CancellationToken);
+        await Task.Delay(30, TestContext.Current.CancellationToken);
+        var outcomes = await Task.WhenAll(first, publisher.PublishAsync(accepted, TestContext.Current.CancellationToken));
         release.SetResult();
         await blocker;
 
