@@ -19,7 +19,7 @@ public sealed partial class CoalescingSender(
     IEventPublisher publisher,
     IOptions<PublishingOptions> options,
     TimeProvider clock,
-    ILogger<CoalescingSender> logger) : IHostedService, IAsyncDisposable
+    ILogger<CoalescingSender> logger) : IHostedService, IAsyncDisposable, IDisposable
 {
     private readonly Channel<Waiting> _waiting = Channel.CreateUnbounded<Waiting>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CoalescingOptions _settings = options.Value.Coalescing;
@@ -91,7 +91,10 @@ public sealed partial class CoalescingSender(
             await (_loop ?? Task.CompletedTask).ConfigureAwait(false);
             await AllCallsEndedAsync(CancellationToken.None).ConfigureAwait(false);
         }
-        FailUnsent();
+        if (_loop is null)
+        {
+            FailUnsent();
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -99,6 +102,24 @@ public sealed partial class CoalescingSender(
         await StopAsync(new CancellationToken(canceled: true)).ConfigureAwait(false);
         _abort.Dispose();
         _calls.Dispose();
+    }
+
+    /// <summary>
+    /// For a container disposed synchronously without the host having stopped us: nothing waits here. Calls in flight
+    /// are cancelled and end on their own (so nothing they use is disposed); what never went out fails as not stored.
+    /// </summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) == 1)
+        {
+            return;
+        }
+        _waiting.Writer.TryComplete();
+        _abort.Cancel();
+        if (_loop is null)
+        {
+            FailUnsent();
+        }
     }
 
     private async Task RunAsync(CancellationToken abort)
@@ -119,8 +140,8 @@ public sealed partial class CoalescingSender(
                     if (batch.Count > 0 && batch.Count < maxBatch && (batch.Count > 1 || Volatile.Read(ref _inFlight) > 0))
                     {
                         // Others are about: wait (from the first one's arrival) for more to share this call.
-                        var deadline = batch[0].Arrived;
-                        while (batch.Count < maxBatch && await MoreWithinWindowAsync(reader, deadline, abort).ConfigureAwait(false))
+                        var firstArrived = batch[0].Arrived;
+                        while (batch.Count < maxBatch && await MoreWithinWindowAsync(reader, firstArrived, abort).ConfigureAwait(false))
                         {
                             Drain(reader, batch, maxBatch);
                         }
@@ -144,11 +165,13 @@ public sealed partial class CoalescingSender(
         }
         catch (OperationCanceledException) when (abort.IsCancellationRequested)
         {
-            // Stopping without waiting any longer: what was gathered but never sent fails as not stored.
+            // Stopping without waiting any longer: what was gathered or is still queued fails as not stored. Done
+            // here, by the channel's only reader.
             foreach (var waiting in batch)
             {
                 waiting.FailUnsent("the Api stopped before it was sent");
             }
+            FailUnsent();
         }
     }
 
