@@ -74,7 +74,7 @@ public sealed class OrderCreatedPublisherTests
     public async Task When_every_send_is_refused_nothing_was_stored()
     {
         FailCalls([.. Enumerable.Repeat(Refused, 1000)]);
-        var options = Options(TimeSpan.FromMilliseconds(100));
+        var options = Options(TimeSpan.FromMilliseconds(500));
         await using var senders = _sqs.Start(options);
 
         var outcome = await Publisher(senders.Sender, options).PublishAsync(Order(), TestContext.Current.CancellationToken);
@@ -87,7 +87,7 @@ public sealed class OrderCreatedPublisherTests
     public async Task A_refusal_after_a_timeout_does_not_hide_that_the_first_send_may_have_stored_it()
     {
         FailCalls([TimedOut(), .. Enumerable.Repeat(Refused, 1000)]);
-        var options = Options(TimeSpan.FromMilliseconds(100));
+        var options = Options(TimeSpan.FromMilliseconds(500));
         await using var senders = _sqs.Start(options);
 
         var outcome = await Publisher(senders.Sender, options).PublishAsync(Order(), TestContext.Current.CancellationToken);
