@@ -20,6 +20,9 @@ internal static class Extensions
         builder.Services.AddAWSService<IAmazonSQS>(awsOptions);
         builder.AddSqsMessaging(queues => queues.OrderCreated);
         builder.Services.AddOptions<PublishingOptions>().BindConfiguration(PublishingOptions.SectionName);
+        // One sender for the process, started and stopped by the host: it flushes what is waiting when the Api stops.
+        builder.Services.AddSingleton<CoalescingSender>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<CoalescingSender>());
         builder.Services.AddSingleton<OrderCreatedPublisher>();
 
         builder.Services.AddOptions<IdempotencyOptions>().BindConfiguration(IdempotencyOptions.SectionName);

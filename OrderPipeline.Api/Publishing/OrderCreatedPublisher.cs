@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Text.Json;
 using Microsoft.Extensions.Options;
 using OrderPipeline.Messaging.Events;
 using OrderPipeline.Messaging.Publishing;
@@ -9,10 +11,11 @@ namespace OrderPipeline.Api.Publishing;
 /// Publishes an accepted order's OrderCreated, sending the same message (same order id) again on failure within
 /// <see cref="PublishingOptions.Budget"/>. Sending it twice is safe: the Processor records an order id once. The SQS
 /// client's own retries are off in the Api (see Extensions), so that every attempt is seen here and one that may have
-/// stored the message is never hidden behind a later, clearer refusal.
+/// stored the message is never hidden behind a later, clearer refusal. Each attempt shares a SendMessageBatch with
+/// concurrent requests through <see cref="CoalescingSender"/>, and still counts only once SQS answered for this message.
 /// </summary>
 public sealed partial class OrderCreatedPublisher(
-    IEventPublisher publisher,
+    CoalescingSender sender,
     QueueUrlResolver queueUrls,
     IOptions<QueueOptions> queues,
     IOptions<PublishingOptions> options,
@@ -22,6 +25,9 @@ public sealed partial class OrderCreatedPublisher(
     public async Task<PublishOutcome> PublishAsync(OrderCreated created, CancellationToken cancellationToken)
     {
         var settings = options.Value;
+        // Taken here, in the request: the send loop has no trace of its own, and the publish span must be the request's child.
+        var current = Activity.Current;
+        var body = JsonSerializer.Serialize(created, EventJsonContext.Default.OrderCreated);
         var started = clock.GetTimestamp();
         var delay = settings.FirstRetryDelay;
         var mayHaveBeenStored = false;
@@ -35,8 +41,16 @@ public sealed partial class OrderCreatedPublisher(
             {
                 // Resolved apart from the send: failing to find the queue means nothing was sent at all.
                 queueUrl = await queueUrls.GetUrlAsync(queues.Value.OrderCreated, timeout.Token);
-                await publisher.PublishAsync(queueUrl, OrderCreated.EventType, created, EventJsonContext.Default.OrderCreated, timeout.Token);
-                return PublishOutcome.Published;
+                var message = new OutgoingMessage(queueUrl, OrderCreated.EventType, body, current?.Id, current?.TraceStateString);
+                // The call has its own timeout; this attempt's only bounds how long this request waits for it.
+                var result = await sender.SendAsync(message, timeout.Token);
+                if (result.Sent)
+                {
+                    return PublishOutcome.Published;
+                }
+                cancellationToken.ThrowIfCancellationRequested();
+                mayHaveBeenStored |= result.MayHaveBeenStored;
+                LogAttemptRefused(logger, created.OrderId, attempt, result.MayHaveBeenStored, result.Error);
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
@@ -56,4 +70,7 @@ public sealed partial class OrderCreatedPublisher(
 
     [LoggerMessage(LogLevel.Warning, "Publishing OrderCreated for {OrderId} failed (attempt {Attempt}, may have been stored: {MayHaveBeenStored})")]
     private static partial void LogAttemptFailed(ILogger logger, Exception exception, string orderId, int attempt, bool mayHaveBeenStored);
+
+    [LoggerMessage(LogLevel.Warning, "Publishing OrderCreated for {OrderId} failed (attempt {Attempt}, may have been stored: {MayHaveBeenStored}): {Error}")]
+    private static partial void LogAttemptRefused(ILogger logger, string orderId, int attempt, bool mayHaveBeenStored, string? error);
 }

@@ -16,4 +16,26 @@ public sealed record PublishingOptions
 
     /// <summary>The first pause between attempts; it doubles after each.</summary>
     public TimeSpan FirstRetryDelay { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>How concurrent requests' messages share SendMessageBatch calls (see <see cref="CoalescingSender"/>).</summary>
+    public CoalescingOptions Coalescing { get; init; } = new();
+}
+
+/// <summary>Bound to <c>Publishing:Coalescing</c>.</summary>
+public sealed record CoalescingOptions
+{
+    /// <summary>
+    /// How long a message waits for others to share its call, counted from the first one to arrive. Only while another
+    /// call is in flight or others are already waiting: a lone message is sent at once.
+    /// </summary>
+    public TimeSpan Window { get; init; } = TimeSpan.FromMilliseconds(2);
+
+    /// <summary>A call goes as soon as this many are waiting; at most SQS's 10 entries per batch.</summary>
+    public int MaxBatchSize { get; init; } = 10;
+
+    /// <summary>
+    /// Calls in flight at once. While all are busy, arriving messages wait and fill the next call; more would spend
+    /// the cores on calls instead of filling them.
+    /// </summary>
+    public int MaxConcurrentCalls { get; init; } = 4;
 }

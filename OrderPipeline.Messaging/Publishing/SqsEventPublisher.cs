@@ -79,21 +79,33 @@ public sealed class SqsEventPublisher(IAmazonSQS sqs, QueueUrlResolver queues, M
             }
             for (var entry = 0; entry < batch.Count; entry++)
             {
-                // SQS answers every entry; should one be missing, it was not sent as far as we can tell.
-                results[batch[entry]] ??= new SendResult(messages[batch[entry]], "no result for this entry in SQS's answer");
+                // SQS answers every entry; should one be missing, nothing proves it was not stored.
+                results[batch[entry]] ??= new SendResult(messages[batch[entry]], "no result for this entry in SQS's answer", MayHaveBeenStored: true);
             }
             telemetry.RecordPublished(queueName, Stopwatch.GetElapsedTime(started), response.Failed is { Count: > 0 } ? "PartialBatchFailure" : null);
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
-            // The whole call failed (queue missing, SQS unreachable): every message of this batch is unsent, the
-            // other batches are still tried.
+            // The whole call failed (queue missing, SQS unreachable, the answer lost): every message of this batch is
+            // unsent, the other batches are still tried. Whether SQS may have stored them depends on how it failed.
             telemetry.RecordPublished(queueName, Stopwatch.GetElapsedTime(started), ex.GetType().Name);
+            var mayHaveBeenStored = SendFailure.MayHaveBeenStored(ex);
             for (var entry = 0; entry < batch.Count; entry++)
             {
                 Fail(activities[entry], ex.Message, ex);
-                results[batch[entry]] = new SendResult(messages[batch[entry]], $"{ex.GetType().Name}: {ex.Message}");
+                results[batch[entry]] = new SendResult(messages[batch[entry]], $"{ex.GetType().Name}: {ex.Message}", mayHaveBeenStored);
             }
+        }
+        catch (OperationCanceledException ex)
+        {
+            // Cancelled (a caller's attempt timeout, a shutdown): thrown on as before, but the spans and the metric
+            // say so, as SendAsync's do, rather than ending as if nothing had happened.
+            telemetry.RecordPublished(queueName, Stopwatch.GetElapsedTime(started), ex.GetType().Name);
+            foreach (var activity in activities)
+            {
+                Fail(activity, ex.Message, ex);
+            }
+            throw;
         }
         finally
         {

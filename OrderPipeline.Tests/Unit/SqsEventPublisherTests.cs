@@ -174,6 +174,19 @@ public sealed class SqsEventPublisherTests : IDisposable
 
         Assert.Equal([true, false, true], results.Select(r => r.Sent));
         Assert.Equal("InvalidParameterValue: too long", results[1].Error);
+        Assert.False(results[1].MayHaveBeenStored, "SQS refused the entry: it was not stored");
+    }
+
+    [Fact]
+    public async Task A_call_that_fails_as_a_whole_says_whether_sqs_may_have_stored_its_messages()
+    {
+        _sqs.Failure = new AmazonSQSException("internal error") { StatusCode = System.Net.HttpStatusCode.InternalServerError };
+        var lost = await _publisher.SendBatchAsync([Stored(0), Stored(1)], TestContext.Current.CancellationToken);
+        _sqs.Failure = new HttpRequestException(HttpRequestError.ConnectionError, "Connection refused");
+        var refused = await _publisher.SendBatchAsync([Stored(0)], TestContext.Current.CancellationToken);
+
+        Assert.All(lost, r => Assert.True(!r.Sent && r.MayHaveBeenStored));
+        Assert.True(!refused[0].Sent && !refused[0].MayHaveBeenStored);
     }
 
     [Fact]
