@@ -30,6 +30,8 @@ public sealed partial class CoalescingSender(
     private Task? _loop;
     private int _inFlight;
     private int _stopped;
+    private readonly Lock _stopLock = new();
+    private Task? _stopping;
 
     /// <summary>
     /// Sends <paramref name="message"/> with whatever else is waiting. Never throws for a failed send: the result says
@@ -73,12 +75,23 @@ public sealed partial class CoalescingSender(
     /// Sends what is still waiting and waits for the calls in flight. Should the host stop waiting first, those calls
     /// are cancelled (their callers learn that the outcome is unknown) and what never went out fails as not stored.
     /// </summary>
-    public async Task StopAsync(CancellationToken cancellationToken)
+    public Task StopAsync(CancellationToken cancellationToken)
     {
-        if (Interlocked.Exchange(ref _stopped, 1) == 1)
+        // One stop, however many ask: the host's stop and the container's disposal can overlap, and disposal must not
+        // free what a stop still in progress waits on.
+        lock (_stopLock)
         {
-            return;
+            if (_stopping is null)
+            {
+                Interlocked.Exchange(ref _stopped, 1);
+                _stopping = StopOnceAsync(cancellationToken);
+            }
+            return _stopping;
         }
+    }
+
+    private async Task StopOnceAsync(CancellationToken cancellationToken)
+    {
         _waiting.Writer.TryComplete();
         try
         {
@@ -112,6 +125,7 @@ public sealed partial class CoalescingSender(
     {
         if (Interlocked.Exchange(ref _stopped, 1) == 1)
         {
+            // Stopped, or stopping: the calls in flight end on their own.
             return;
         }
         _waiting.Writer.TryComplete();

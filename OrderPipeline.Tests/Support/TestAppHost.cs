@@ -38,7 +38,10 @@ public sealed class TestAppHost : IAsyncDisposable
         var dataDirectory = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"op-{Guid.NewGuid():N}"[..12]);
         using var timeout = new CancellationTokenSource(StartTimeout);
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.OrderPipeline_AppHost>(
-            [$"--AppHost:DataDirectory={dataDirectory}", .. args ?? []],
+            // Ports of the run's own: the endpoints are not proxied, and ports DCP assigns itself are chosen the same way
+            // for every AppHost, so test collections starting side by side would collide.
+            [$"--AppHost:DataDirectory={dataDirectory}", $"--AppHost:MySqlPort={FreePort.Next()}", $"--AppHost:SqsPort={FreePort.Next()}",
+             $"--AppHost:ApiPort={FreePort.Next()}", .. args ?? []],
             (appOptions, _) => options?.Invoke(appOptions),
             timeout.Token);
 

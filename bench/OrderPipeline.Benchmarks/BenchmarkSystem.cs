@@ -48,7 +48,9 @@ public sealed class BenchmarkSystem : IAsyncDisposable
                $"--ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL=http://127.0.0.1:{StartupCosts.FreePort()}", "--ASPIRE_ALLOW_UNSECURED_TRANSPORT=true"]
             : [];
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.OrderPipeline_AppHost>(
-            [$"--AppHost:DataDirectory={dataDirectory}", $"--AppHost:SqsPersistence={options.SqsPersistence}", $"--AppHost:Processors={options.Processors}", .. dashboardArgs],
+            // Ports of its own (the endpoints are not proxied): another AppHost running beside must not collide with it.
+            [$"--AppHost:DataDirectory={dataDirectory}", $"--AppHost:SqsPersistence={options.SqsPersistence}", $"--AppHost:Processors={options.Processors}",
+             $"--AppHost:MySqlPort={StartupCosts.FreePort()}", $"--AppHost:SqsPort={StartupCosts.FreePort()}", $"--AppHost:ApiPort={StartupCosts.FreePort()}", .. dashboardArgs],
             (appOptions, _) => appOptions.DisableDashboard = !options.Dashboard,
             startTimeout.Token);
         // The testing builder forwards every resource's console to the AppHost's logger; the figures are the output here.
