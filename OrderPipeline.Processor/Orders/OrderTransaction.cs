@@ -107,8 +107,9 @@ public sealed partial class OrderTransaction(
     /// <param name="refused">When set (a single order), the order is recorded FAILED with this decision and its stock is not looked at.</param>
     private async Task<IReadOnlyList<OrderOutcome>> ExecuteOnceAsync(IReadOnlyList<ReceivedOrder> orders, StockDecision? refused, CancellationToken cancellationToken)
     {
-        using var activity = telemetry.ActivitySource.StartActivity(
-            ActivityKind.Internal, orders[0].Trace, links: [.. orders.Skip(1).Select(o => new ActivityLink(o.Trace))], name: "order transaction");
+        // A child of the first order's trace, linked to the others' (an order that arrived without a trace has none to link).
+        using var activity = telemetry.ActivitySource.StartActivity(ActivityKind.Internal, orders[0].Trace,
+            links: [.. orders.Skip(1).Where(o => o.Trace != default).Select(o => new ActivityLink(o.Trace))], name: "order transaction");
         activity?.SetTag("order.id", orders[0].Order.OrderId);
         activity?.SetTag("orders.count", orders.Count);
 
