@@ -52,6 +52,7 @@ public static class Extensions
                 .AddRuntimeInstrumentation()
                 .AddMeter(PipelineTelemetrySources))
             .WithTracing(tracing => tracing
+                .AddProcessor(new BackgroundCallFilter())
                 .AddSource(builder.Environment.ApplicationName)
                 .AddSource(PipelineTelemetrySources)
                 // Health probes every few seconds would bury the traces that matter.
