@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
-using System.Text.Json.Serialization.Metadata;
 using Amazon.SQS;
 using Amazon.SQS.Model;
 using OrderPipeline.Messaging.Sqs;
@@ -12,34 +10,6 @@ namespace OrderPipeline.Messaging.Publishing;
 /// <summary>Sends events to SQS with the W3C trace context in message attributes, so consumers continue the trace.</summary>
 public sealed class SqsEventPublisher(IAmazonSQS sqs, QueueUrlResolver queues, MessagingTelemetry telemetry) : IEventPublisher
 {
-    public Task PublishAsync<TEvent>(string queue, string eventType, TEvent @event, JsonTypeInfo<TEvent> jsonTypeInfo, CancellationToken cancellationToken)
-    {
-        var current = Activity.Current;
-        var message = new OutgoingMessage(queue, eventType, JsonSerializer.Serialize(@event, jsonTypeInfo), current?.Id, current?.TraceStateString);
-        return SendAsync(message, cancellationToken);
-    }
-
-    public async Task SendAsync(OutgoingMessage message, CancellationToken cancellationToken)
-    {
-        var queueName = QueueUrlResolver.DisplayName(message.Queue);
-        using var activity = StartPublish(queueName, message);
-        var started = Stopwatch.GetTimestamp();
-        try
-        {
-            var queueUrl = await queues.GetUrlAsync(message.Queue, cancellationToken).ConfigureAwait(false);
-            var request = new SendMessageRequest(queueUrl, message.Body) { MessageAttributes = Attributes(message, activity) };
-            var response = await sqs.SendMessageAsync(request, cancellationToken).ConfigureAwait(false);
-            activity?.SetTag("messaging.message.id", response.MessageId);
-            telemetry.RecordPublished(queueName, Stopwatch.GetElapsedTime(started), errorType: null);
-        }
-        catch (Exception ex)
-        {
-            Fail(activity, ex.Message, ex);
-            telemetry.RecordPublished(queueName, Stopwatch.GetElapsedTime(started), ex.GetType().Name);
-            throw;
-        }
-    }
-
     public async Task<IReadOnlyList<SendResult>> SendBatchAsync(IReadOnlyList<OutgoingMessage> messages, CancellationToken cancellationToken)
     {
         var results = new SendResult[messages.Count];

@@ -49,11 +49,6 @@ public sealed class OutboxRelayLeaseTests(InfrastructureFixture infra) : IAsyncD
         public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public List<OutgoingMessage> Sent { get; } = [];
 
-        public Task PublishAsync<TEvent>(string queue, string eventType, TEvent @event, System.Text.Json.Serialization.Metadata.JsonTypeInfo<TEvent> jsonTypeInfo, CancellationToken cancellationToken) =>
-            inner.PublishAsync(queue, eventType, @event, jsonTypeInfo, cancellationToken);
-
-        public Task SendAsync(OutgoingMessage message, CancellationToken cancellationToken) => inner.SendAsync(message, cancellationToken);
-
         public async Task<IReadOnlyList<SendResult>> SendBatchAsync(IReadOnlyList<OutgoingMessage> messages, CancellationToken cancellationToken)
         {
             Entered.TrySetResult();

@@ -18,21 +18,10 @@ public sealed class SqsEventPublisherTests : IDisposable
 {
     private const string QueueUrl = "https://sqs.us-east-1.amazonaws.com/123456789012/order-created";
 
-    /// <summary>Captures SendMessage requests in memory; never reaches the network.</summary>
+    /// <summary>Captures SendMessageBatch requests in memory; never reaches the network.</summary>
     private sealed class FakeSqs() : AmazonSQSClient(new BasicAWSCredentials("AKIDEXAMPLE", "secret"), new AmazonSQSConfig { RegionEndpoint = RegionEndpoint.USEast1 })
     {
-        public ConcurrentQueue<SendMessageRequest> Sent { get; } = new();
         public Exception? Failure { get; set; }
-
-        public override Task<SendMessageResponse> SendMessageAsync(SendMessageRequest request, CancellationToken cancellationToken = default)
-        {
-            if (Failure is not null)
-            {
-                return Task.FromException<SendMessageResponse>(Failure);
-            }
-            Sent.Enqueue(request);
-            return Task.FromResult(new SendMessageResponse { MessageId = "sqs-message-1" });
-        }
 
         public ConcurrentQueue<SendMessageBatchRequest> Batches { get; } = new();
 
@@ -79,14 +68,17 @@ public sealed class SqsEventPublisherTests : IDisposable
     private static readonly OrderCreated Created = new("o-1", "c-1", [new OrderLine("p-1", 2)], new DateTime(2025, 3, 14, 15, 9, 26, DateTimeKind.Utc));
 
     [Fact]
-    public async Task Publishes_the_serialized_event_with_its_type_to_the_queue()
+    public async Task Sends_the_serialized_event_with_its_type_to_the_queue()
     {
-        await _publisher.PublishAsync(QueueUrl, OrderCreated.EventType, Created, EventJsonContext.Default.OrderCreated, TestContext.Current.CancellationToken);
+        var body = JsonSerializer.Serialize(Created, EventJsonContext.Default.OrderCreated);
 
-        var request = Assert.Single(_sqs.Sent);
+        await _publisher.SendBatchAsync([new OutgoingMessage(QueueUrl, OrderCreated.EventType, body, null, null)], TestContext.Current.CancellationToken);
+
+        var request = Assert.Single(_sqs.Batches);
         Assert.Equal(QueueUrl, request.QueueUrl);
-        Assert.Equal(JsonSerializer.Serialize(Created, EventJsonContext.Default.OrderCreated), request.MessageBody);
-        var eventType = request.MessageAttributes[MessagingTelemetry.EventTypeAttribute];
+        var entry = Assert.Single(request.Entries);
+        Assert.Equal(body, entry.MessageBody);
+        var eventType = entry.MessageAttributes[MessagingTelemetry.EventTypeAttribute];
         Assert.Equal("String", eventType.DataType);
         Assert.Equal("OrderCreated", eventType.StringValue);
     }
@@ -94,22 +86,9 @@ public sealed class SqsEventPublisherTests : IDisposable
     [Fact]
     public async Task Resolves_a_queue_name_to_its_url()
     {
-        await _publisher.PublishAsync("order-processed", "OrderProcessed", Created, EventJsonContext.Default.OrderCreated, TestContext.Current.CancellationToken);
+        await _publisher.SendBatchAsync([Stored(1, "order-processed")], TestContext.Current.CancellationToken);
 
-        Assert.Equal("https://sqs.us-east-1.amazonaws.com/123456789012/order-processed", Assert.Single(_sqs.Sent).QueueUrl);
-    }
-
-    [Fact]
-    public async Task Carries_the_current_trace_in_the_traceparent_attribute()
-    {
-        using var current = new Activity("place order").SetIdFormat(ActivityIdFormat.W3C).Start();
-
-        await _publisher.PublishAsync(QueueUrl, OrderCreated.EventType, Created, EventJsonContext.Default.OrderCreated, TestContext.Current.CancellationToken);
-
-        var traceParent = Assert.Single(_sqs.Sent).MessageAttributes[MessagingTelemetry.TraceParentAttribute];
-        Assert.Equal("String", traceParent.DataType);
-        Assert.True(ActivityContext.TryParse(traceParent.StringValue, null, out var context), traceParent.StringValue);
-        Assert.Equal(current.TraceId, context.TraceId);
+        Assert.Equal("https://sqs.us-east-1.amazonaws.com/123456789012/order-processed", Assert.Single(_sqs.Batches).QueueUrl);
     }
 
     [Fact]
@@ -117,27 +96,16 @@ public sealed class SqsEventPublisherTests : IDisposable
     {
         const string storedTraceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
 
-        await _publisher.SendAsync(
-            new OutgoingMessage(QueueUrl, "OrderProcessed", "{\"order_id\":\"o-1\"}", storedTraceParent, "congo=t61rcWkgMzE"),
+        await _publisher.SendBatchAsync(
+            [new OutgoingMessage(QueueUrl, "OrderProcessed", "{\"order_id\":\"o-1\"}", storedTraceParent, "congo=t61rcWkgMzE")],
             TestContext.Current.CancellationToken);
 
-        var request = Assert.Single(_sqs.Sent);
-        Assert.Equal("{\"order_id\":\"o-1\"}", request.MessageBody);
-        Assert.Equal("OrderProcessed", request.MessageAttributes[MessagingTelemetry.EventTypeAttribute].StringValue);
-        Assert.True(ActivityContext.TryParse(request.MessageAttributes[MessagingTelemetry.TraceParentAttribute].StringValue, null, out var context));
+        var entry = Assert.Single(Assert.Single(_sqs.Batches).Entries);
+        Assert.Equal("{\"order_id\":\"o-1\"}", entry.MessageBody);
+        Assert.Equal("OrderProcessed", entry.MessageAttributes[MessagingTelemetry.EventTypeAttribute].StringValue);
+        Assert.True(ActivityContext.TryParse(entry.MessageAttributes[MessagingTelemetry.TraceParentAttribute].StringValue, null, out var context));
         Assert.Equal("0af7651916cd43dd8448eb211c80319c", context.TraceId.ToHexString());
-        Assert.Equal("congo=t61rcWkgMzE", request.MessageAttributes[MessagingTelemetry.TraceStateAttribute].StringValue);
-    }
-
-    [Fact]
-    public async Task Throws_when_sqs_refuses_the_message()
-    {
-        _sqs.Failure = new AmazonSQSException("queue does not exist");
-
-        var thrown = await Assert.ThrowsAsync<AmazonSQSException>(() =>
-            _publisher.PublishAsync(QueueUrl, OrderCreated.EventType, Created, EventJsonContext.Default.OrderCreated, TestContext.Current.CancellationToken));
-
-        Assert.Same(_sqs.Failure, thrown);
+        Assert.Equal("congo=t61rcWkgMzE", entry.MessageAttributes[MessagingTelemetry.TraceStateAttribute].StringValue);
     }
 
     private static OutgoingMessage Stored(int n, string queue = QueueUrl) =>
