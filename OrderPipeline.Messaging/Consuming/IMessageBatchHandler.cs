@@ -16,6 +16,15 @@ public interface IMessageBatchHandler : IMessageHandler
     /// <param name="messages">Each carries the trace its handling runs in (<see cref="InboundMessage.Trace"/>).</param>
     /// <returns>The messages that failed on their own, by message id; the others were handled.</returns>
     Task<IReadOnlyDictionary<string, Exception>> HandleBatchAsync(IReadOnlyList<InboundMessage> messages, CancellationToken cancellationToken);
+
+    /// <summary>A single message is a batch of one: its failure, if any, is thrown.</summary>
+    async Task IMessageHandler.HandleAsync(InboundMessage message, CancellationToken cancellationToken)
+    {
+        if ((await HandleBatchAsync([message], cancellationToken).ConfigureAwait(false)).Values.FirstOrDefault() is { } failure)
+        {
+            throw failure;
+        }
+    }
 }
 
 /// <summary>

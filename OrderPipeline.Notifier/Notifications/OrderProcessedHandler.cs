@@ -23,14 +23,6 @@ public sealed partial class OrderProcessedHandler(
     private const int DuplicateKey = 1062;
     private const int MaxAttempts = 3;
 
-    public async Task HandleAsync(InboundMessage message, CancellationToken cancellationToken)
-    {
-        if ((await HandleBatchAsync([message], cancellationToken).ConfigureAwait(false)).Values.FirstOrDefault() is { } failure)
-        {
-            throw failure;
-        }
-    }
-
     public async Task<IReadOnlyDictionary<string, Exception>> HandleBatchAsync(IReadOnlyList<InboundMessage> messages, CancellationToken cancellationToken)
     {
         var invalid = new Dictionary<string, Exception>(StringComparer.Ordinal);

@@ -16,14 +16,6 @@ public sealed partial class OrderCreatedHandler(
     ProcessorTelemetry telemetry,
     ILogger<OrderCreatedHandler> logger) : IMessageBatchHandler
 {
-    public async Task HandleAsync(InboundMessage message, CancellationToken cancellationToken)
-    {
-        if ((await HandleBatchAsync([message], cancellationToken).ConfigureAwait(false)).Values.FirstOrDefault() is { } failure)
-        {
-            throw failure;
-        }
-    }
-
     public async Task<IReadOnlyDictionary<string, Exception>> HandleBatchAsync(IReadOnlyList<InboundMessage> messages, CancellationToken cancellationToken)
     {
         var invalid = new Dictionary<string, Exception>(StringComparer.Ordinal);

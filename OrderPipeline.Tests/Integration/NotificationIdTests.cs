@@ -22,7 +22,7 @@ public sealed class NotificationIdTests(InfrastructureFixture infra)
         await using var metrics = new ServiceCollection().AddMetrics().BuildServiceProvider();
         using var telemetry = new NotifierTelemetry(metrics.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
         var logger = new CapturingLogger<OrderProcessedHandler>();
-        var handler = new OrderProcessedHandler(dataSource, telemetry, TimeProvider.System, logger);
+        IMessageHandler handler = new OrderProcessedHandler(dataSource, telemetry, TimeProvider.System, logger);
         var orderId = Guid.CreateVersion7().ToString();
         var body = JsonSerializer.Serialize(
             new OrderProcessed(orderId, "id-customer", OrderStatus.Failed, DateTime.UtcNow, DateTime.UtcNow.AddSeconds(-1), "insufficient stock: X"),

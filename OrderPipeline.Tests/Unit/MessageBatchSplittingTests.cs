@@ -68,17 +68,9 @@ public sealed class MessageBatchSplittingTests : IDisposable
         }
     }
 
-    /// <summary>Single messages go through HandleAsync, as the real handlers do; the rest is the fake's batch behaviour.</summary>
+    /// <summary>Single messages go through the interface's HandleAsync, as the real handlers' do; the rest is the fake's batch behaviour.</summary>
     private sealed class SingleAwareHandler(FakeBatchHandler inner) : IMessageBatchHandler
     {
-        public async Task HandleAsync(InboundMessage message, CancellationToken cancellationToken)
-        {
-            if ((await HandleBatchAsync([message], cancellationToken)).Values.FirstOrDefault() is { } failure)
-            {
-                throw failure;
-            }
-        }
-
         public Task<IReadOnlyDictionary<string, Exception>> HandleBatchAsync(IReadOnlyList<InboundMessage> messages, CancellationToken cancellationToken) =>
             inner.HandleBatchAsync(messages, cancellationToken);
     }
