@@ -23,7 +23,7 @@ public static class MessagingExtensions
     public static IHostApplicationBuilder AddSqsMessaging(this IHostApplicationBuilder builder, params Func<QueueOptions, string>[] queuesUsed)
     {
         var services = builder.Services;
-        services.AddDefaultAWSOptions(builder.Configuration.GetAWSOptions());
+        services.AddDefaultAWSOptions(builder.Configuration.GetSqsClientOptions());
         services.TryAddAWSService<IAmazonSQS>();
         services.AddOptions<QueueOptions>().BindConfiguration(QueueOptions.SectionName);
         services.TryAddSingleton<QueueUrlResolver>();

@@ -4,6 +4,7 @@ using OrderPipeline.Api.Idempotency;
 using OrderPipeline.Api.Orders;
 using OrderPipeline.Api.Publishing;
 using OrderPipeline.Messaging;
+using OrderPipeline.Messaging.Sqs;
 
 namespace OrderPipeline.Api.Extensions;
 
@@ -15,7 +16,7 @@ internal static class Extensions
         // The SQS client's own retries are off here (registered before AddSqsMessaging, which only adds one if none is):
         // OrderCreatedPublisher retries the same message itself and must see every attempt to tell "nothing was
         // stored" from "the outcome is unknown" (a retry that is refused can hide an earlier one that timed out).
-        var awsOptions = builder.Configuration.GetAWSOptions();
+        var awsOptions = builder.Configuration.GetSqsClientOptions();
         awsOptions.DefaultClientConfig.MaxErrorRetry = 0;
         builder.Services.AddAWSService<IAmazonSQS>(awsOptions);
         builder.AddSqsMessaging(queues => queues.OrderCreated);

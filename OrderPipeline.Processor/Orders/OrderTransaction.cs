@@ -22,10 +22,9 @@ public sealed record OrderOutcome(OrderProcessed? Settled, OutboxMessage? Unpubl
 }
 
 /// <summary>
-/// The order transaction, where stock is locked. For a batch of orders, in one commit: records the new orders
-/// PENDING, locks every inventory row they need in product_id order, decides each order in turn in memory,
-/// decrements the stock the served ones take, settles every order PROCESSED or FAILED and writes their OrderProcessed
-/// to the outbox. An order already recorded (a redelivery) changes nothing. One commit for many orders is what lets
+/// The order transaction, where stock is locked. For a batch of orders, in one commit: locks every inventory row
+/// they need in product_id order, decides each order in turn in memory, records every new order PROCESSED or FAILED,
+/// decrements the stock the served ones take and writes their OrderProcessed to the outbox. An order already recorded (a redelivery) changes nothing. One commit for many orders is what lets
 /// the Processor outrun a transaction per order; locking in key order keeps concurrent batches from deadlocking.
 /// </summary>
 public sealed partial class OrderTransaction(
@@ -114,9 +113,6 @@ public sealed partial class OrderTransaction(
         activity?.SetTag("orders.count", orders.Count);
 
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        // Per transaction: a pooled connection's session is reset when it is taken again.
-        await connection.ExecuteAsync(new CommandDefinition(
-            "SET SESSION innodb_lock_wait_timeout = @Seconds", new { Seconds = _lockWaitTimeoutSeconds }, cancellationToken: cancellationToken)).ConfigureAwait(false);
         // READ COMMITTED: the locking read of a not-yet-existing order takes no gap lock. Under REPEATABLE READ
         // every new (time-ordered) order id would gap-lock the end of the index, and concurrent inserts there
         // would deadlock each other. Correctness does not need more: every row we decide on is locked.
@@ -145,82 +141,94 @@ public sealed partial class OrderTransaction(
         public CommandDefinition Command(string sql, object? parameters) => new(sql, parameters, Transaction, cancellationToken: CancellationToken);
     }
 
+    /// <summary>
+    /// Two round trips inside the transaction, each a command of several statements: a network round trip costs the
+    /// Processor and the database more than the statement does, and every one made while the stock is locked keeps
+    /// the next batch for the same products waiting.
+    /// </summary>
     private async Task<IReadOnlyList<OrderOutcome>> RunAsync(Session db, IReadOnlyList<ReceivedOrder> orders, StockDecision? refused)
     {
         var ids = orders.Select(o => o.Order.OrderId).ToArray();
-        // Redeliveries: the first delivery committed the order, its stock change and its event together.
-        var recorded = (await db.Connection.QueryAsync<string>(db.Command(
-            "SELECT order_id FROM orders WHERE order_id IN @Ids FOR UPDATE", new { Ids = ids })).ConfigureAwait(false))
-            .ToHashSet(StringComparer.Ordinal);
+        var (recorded, stock) = await LockAsync(db, ids, refused is null ? orders : []).ConfigureAwait(false);
         var fresh = orders.Where(o => !recorded.Contains(o.Order.OrderId)).ToList();
 
         var settled = new Dictionary<string, OrderProcessed>(StringComparer.Ordinal);
+        var parameters = new DynamicParameters();
+        var statements = new List<string>();
         if (fresh.Count > 0)
         {
-            await InsertPendingAsync(db, fresh, refused is not null).ConfigureAwait(false);
             var lines = fresh.Select(o => StockCheck.Normalize(o.Order.Items)).ToList();
-            IReadOnlyList<StockDecision> decisions = refused is not null ? [refused] : await DecideAndTakeStockAsync(db, lines).ConfigureAwait(false);
+            var (decisions, taken) = refused is not null
+                ? ([refused], new Dictionary<string, int>())
+                : StockCheck.DecideInTurn(lines, stock);
             var now = clock.GetUtcNow().UtcDateTime;
             for (var i = 0; i < fresh.Count; i++)
             {
                 var order = fresh[i].Order;
                 settled[order.OrderId] = new OrderProcessed(order.OrderId, order.CustomerId, decisions[i].Status, now, order.Timestamp, decisions[i].Reason);
             }
-            await SettleAsync(db, fresh, settled, now).ConfigureAwait(false);
-            await OutboxStore.AddAsync(db.Connection, db.Transaction, [.. fresh.Select(o => NewOutboxMessage(o, settled[o.Order.OrderId]))], db.CancellationToken).ConfigureAwait(false);
+            // Recorded with its outcome at once: inside this transaction a PENDING row would be seen by nobody.
+            statements.Add(InsertSettled(fresh, settled, refused is not null, parameters));
+            if (taken.Count > 0)
+            {
+                statements.Add(TakeStock(taken, parameters));
+            }
+            statements.Add(OutboxStore.Insert([.. fresh.Select(o => NewOutboxMessage(o, settled[o.Order.OrderId]))], parameters));
         }
-
         // One read serves both: the rows just written and any a redelivered order's first delivery left unsent.
-        var unpublished = (await OutboxStore.FindUnpublishedAsync(db.Connection, db.Transaction, ids, db.CancellationToken).ConfigureAwait(false))
-            .ToDictionary(m => m.MessageId, m => m.Message, StringComparer.Ordinal);
+        statements.Add(OutboxStore.SelectUnpublished(ids, parameters));
+
+        using var results = await db.Connection.QueryMultipleAsync(db.Command(string.Join(";\n", statements), parameters)).ConfigureAwait(false);
+        var unpublished = (await OutboxStore.ReadUnpublishedAsync(results).ConfigureAwait(false)).ToDictionary(m => m.MessageId, m => m.Message, StringComparer.Ordinal);
         return [.. orders.Select(o => new OrderOutcome(settled.GetValueOrDefault(o.Order.OrderId), unpublished.GetValueOrDefault(o.Order.OrderId)))];
     }
 
-    private Task InsertPendingAsync(Session db, IReadOnlyList<ReceivedOrder> fresh, bool refused)
+    /// <summary>
+    /// The first round trip: the session's lock wait (per transaction, since a pooled connection's session is reset
+    /// when it is taken again), the orders already recorded (redeliveries: their first delivery committed the order,
+    /// its stock change and its event together) and the stock of every product <paramref name="stockFor"/> name,
+    /// locked in one statement in primary-key order, so two batches touching the same products always queue up
+    /// instead of deadlocking. A redelivered order's products are locked too: rare, and harmless.
+    /// </summary>
+    private async Task<(HashSet<string> Recorded, Dictionary<string, int> Stock)> LockAsync(Session db, string[] ids, IReadOnlyList<ReceivedOrder> stockFor)
     {
-        var parameters = new DynamicParameters();
-        var rows = SqlRows.Values(fresh, "(@OrderId{0}, @CustomerId{0}, @Items{0}, 'PENDING', @CreatedAt{0})", parameters, o => [
+        var productIds = stockFor.SelectMany(o => o.Order.Items).Select(l => l.ProductId).Distinct(StringComparer.Ordinal).ToArray();
+        var sql = """
+            SET SESSION innodb_lock_wait_timeout = @Seconds;
+            SELECT order_id FROM orders WHERE order_id IN @Ids FOR UPDATE
+            """;
+        if (productIds.Length > 0)
+        {
+            sql += ";\nSELECT product_id, quantity_available FROM inventory WHERE product_id IN @ProductIds ORDER BY product_id FOR UPDATE";
+        }
+        using var results = await db.Connection.QueryMultipleAsync(db.Command(sql, new { Seconds = _lockWaitTimeoutSeconds, Ids = ids, ProductIds = productIds })).ConfigureAwait(false);
+        var recorded = (await results.ReadAsync<string>().ConfigureAwait(false)).ToHashSet(StringComparer.Ordinal);
+        var stock = productIds.Length == 0 ? [] : (await results.ReadAsync<(string ProductId, int Quantity)>().ConfigureAwait(false))
+            .ToDictionary(r => r.ProductId, r => r.Quantity, StringComparer.Ordinal);
+        return (recorded, stock);
+    }
+
+    private string InsertSettled(IReadOnlyList<ReceivedOrder> fresh, IReadOnlyDictionary<string, OrderProcessed> settled, bool refused, DynamicParameters parameters)
+    {
+        parameters.Add("ProcessedAt", settled[fresh[0].Order.OrderId].ProcessedAt);
+        var rows = SqlRows.Values(fresh, "(@OrderId{0}, @CustomerId{0}, @Items{0}, @Status{0}, @Reason{0}, @AcceptedAt{0}, @ProcessedAt)", parameters, o => [
             ("OrderId", o.Order.OrderId),
             ("CustomerId", o.Order.CustomerId),
             ("Items", JsonSerializer.Serialize(o.Order.Items, EventJsonContext.Default.IReadOnlyListOrderLine)),
+            ("Status", settled[o.Order.OrderId].Status == OrderStatus.Processed ? "PROCESSED" : "FAILED"),
+            ("Reason", settled[o.Order.OrderId].Reason),
             // A timestamp the column cannot hold must not stop a refused order from being recorded.
-            ("CreatedAt", !refused || o.Order.Timestamp.Year is >= 1000 and <= 9999 ? o.Order.Timestamp : clock.GetUtcNow().UtcDateTime),
+            ("AcceptedAt", !refused || o.Order.Timestamp.Year is >= 1000 and <= 9999 ? o.Order.Timestamp : clock.GetUtcNow().UtcDateTime),
         ]);
-        return db.Connection.ExecuteAsync(db.Command($"INSERT INTO orders (order_id, customer_id, items, status, created_at) VALUES {rows}", parameters));
+        return $"INSERT INTO orders (order_id, customer_id, items, status, failure_reason, created_at, processed_at) VALUES {rows}";
     }
 
-    private static async Task<IReadOnlyList<StockDecision>> DecideAndTakeStockAsync(Session db, IReadOnlyList<IReadOnlyList<OrderLine>> lines)
+    private static string TakeStock(IReadOnlyDictionary<string, int> taken, DynamicParameters parameters)
     {
-        // One statement locks every row the batch needs, in primary-key order, so two batches touching the same
-        // products always queue up instead of deadlocking.
-        var stock = (await db.Connection.QueryAsync<(string ProductId, int Quantity)>(db.Command(
-            "SELECT product_id, quantity_available FROM inventory WHERE product_id IN @ProductIds ORDER BY product_id FOR UPDATE",
-            new { ProductIds = lines.SelectMany(l => l).Select(l => l.ProductId).Distinct(StringComparer.Ordinal).ToArray() })).ConfigureAwait(false))
-            .ToDictionary(r => r.ProductId, r => r.Quantity, StringComparer.Ordinal);
-
-        var (decisions, taken) = StockCheck.DecideInTurn(lines, stock);
-        if (taken.Count > 0)
-        {
-            var products = taken.OrderBy(t => t.Key, StringComparer.Ordinal).ToList();
-            var parameters = new DynamicParameters();
-            var keys = SqlRows.Keys(products, "ProductId", parameters, p => p.Key);
-            var quantity = SqlRows.Case("product_id", "ProductId", products, "Taken", parameters, p => p.Value);
-            await db.Connection.ExecuteAsync(db.Command(
-                $"UPDATE inventory SET quantity_available = quantity_available - {quantity} WHERE product_id IN ({keys})", parameters)).ConfigureAwait(false);
-        }
-        return decisions;
-    }
-
-    private static Task SettleAsync(Session db, IReadOnlyList<ReceivedOrder> fresh, IReadOnlyDictionary<string, OrderProcessed> settled, DateTime processedAt)
-    {
-        var parameters = new DynamicParameters();
-        parameters.Add("ProcessedAt", processedAt);
-        var keys = SqlRows.Keys(fresh, "OrderId", parameters, o => o.Order.OrderId);
-        var status = SqlRows.Case("order_id", "OrderId", fresh, "Status", parameters,
-            o => settled[o.Order.OrderId].Status == OrderStatus.Processed ? "PROCESSED" : "FAILED");
-        var reason = SqlRows.Case("order_id", "OrderId", fresh, "Reason", parameters, o => settled[o.Order.OrderId].Reason);
-        return db.Connection.ExecuteAsync(db.Command(
-            $"UPDATE orders SET status = {status}, failure_reason = {reason}, processed_at = @ProcessedAt WHERE order_id IN ({keys})", parameters));
+        var products = taken.OrderBy(t => t.Key, StringComparer.Ordinal).ToList();
+        var keys = SqlRows.Keys(products, "ProductId", parameters, p => p.Key);
+        var quantity = SqlRows.Case("product_id", "ProductId", products, "Taken", parameters, p => p.Value);
+        return $"UPDATE inventory SET quantity_available = quantity_available - {quantity} WHERE product_id IN ({keys})";
     }
 
     private OutboxStore.NewMessage NewOutboxMessage(ReceivedOrder order, OrderProcessed settled) => new(

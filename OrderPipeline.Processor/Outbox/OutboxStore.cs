@@ -17,13 +17,13 @@ public static class OutboxStore
     internal const string Columns = "id AS Id, destination AS Destination, event_type AS EventType, payload AS Payload, traceparent AS TraceParent, tracestate AS TraceState, attempts AS Attempts";
 
     /// <summary>
-    /// Adds messages inside the caller's transaction, in one statement. The trace context comes from outside (a
-    /// client's <c>traceparent</c>/<c>tracestate</c> headers, a message's attributes): it is cut to what its columns
-    /// hold, so it can never make the order transaction fail.
+    /// The statement that adds messages inside the caller's transaction, its values added to
+    /// <paramref name="parameters"/>; the order transaction sends it with its other writes in one command. The trace
+    /// context comes from outside (a client's <c>traceparent</c>/<c>tracestate</c> headers, a message's attributes):
+    /// it is cut to what its columns hold, so it can never make the order transaction fail.
     /// </summary>
-    public static Task AddAsync(MySqlConnection connection, MySqlTransaction transaction, IReadOnlyList<NewMessage> messages, CancellationToken cancellationToken)
+    public static string Insert(IReadOnlyList<NewMessage> messages, DynamicParameters parameters)
     {
-        var parameters = new DynamicParameters();
         var rows = SqlRows.Values(messages, "(@MessageId{0}, @Destination{0}, @EventType{0}, @Payload{0}, @TraceParent{0}, @TraceState{0}, @CreatedAt{0})", parameters, m => [
             ("MessageId", m.MessageId),
             ("Destination", m.Destination),
@@ -33,17 +33,19 @@ public static class OutboxStore
             ("TraceState", TraceContext.BoundTraceState(m.TraceState)),
             ("CreatedAt", m.CreatedAt),
         ]);
-        return connection.ExecuteAsync(new CommandDefinition(
-            $"INSERT INTO outbox (message_id, destination, event_type, payload, traceparent, tracestate, created_at) VALUES {rows}",
-            parameters, transaction, cancellationToken: cancellationToken));
+        return $"INSERT INTO outbox (message_id, destination, event_type, payload, traceparent, tracestate, created_at) VALUES {rows}";
     }
 
-    /// <summary>The unpublished rows of these message ids, each with its message id.</summary>
-    public static async Task<IReadOnlyList<(string MessageId, OutboxMessage Message)>> FindUnpublishedAsync(
-        MySqlConnection connection, MySqlTransaction? transaction, IReadOnlyCollection<string> messageIds, CancellationToken cancellationToken) =>
-        [.. (await connection.QueryAsync<OutboxRow>(new CommandDefinition(
-            $"SELECT message_id AS MessageId, {Columns} FROM outbox WHERE message_id IN @MessageIds AND published_at IS NULL",
-            new { MessageIds = messageIds.ToArray() }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false))
+    /// <summary>The query of the unpublished rows of these message ids; read its result with <see cref="ReadUnpublishedAsync"/>.</summary>
+    public static string SelectUnpublished(IReadOnlyCollection<string> messageIds, DynamicParameters parameters)
+    {
+        parameters.Add("MessageIds", messageIds.ToArray());
+        return $"SELECT message_id AS MessageId, {Columns} FROM outbox WHERE message_id IN @MessageIds AND published_at IS NULL";
+    }
+
+    /// <summary>The rows <see cref="SelectUnpublished"/> found, each with its message id.</summary>
+    public static async Task<IReadOnlyList<(string MessageId, OutboxMessage Message)>> ReadUnpublishedAsync(SqlMapper.GridReader results) =>
+        [.. (await results.ReadAsync<OutboxRow>().ConfigureAwait(false))
             .Select(r => (r.MessageId, new OutboxMessage(r.Id, r.Destination, r.EventType, r.Payload, r.TraceParent, r.TraceState, r.Attempts)))];
 
     private sealed record OutboxRow(string MessageId, long Id, string Destination, string EventType, string Payload, string? TraceParent, string? TraceState, int Attempts);

@@ -11,7 +11,7 @@ using Microsoft.Extensions.Logging;
 using MySqlConnector;
 using OrderPipeline.Benchmarks;
 
-// Usage: dotnet run -c Release --project bench/OrderPipeline.Benchmarks -- [orders=2000] [concurrency=16] [--compare-dashboard | --compare-sqs-persistence] [Setting__Name=value ...]
+// Usage: dotnet run -c Release --project bench/OrderPipeline.Benchmarks -- [orders=2000] [concurrency=16] [--compare | --compare-dashboard | --compare-sqs-persistence] [Setting__Name=value ...]
 //        dotnet run -c Release --project bench/OrderPipeline.Benchmarks -- --startup-costs [runs=3]
 //        dotnet run -c Release --project bench/OrderPipeline.Benchmarks -- --suite [--orders 2000] [--clients 16] [--report docs/benchmarks.md]
 // Settings after the numbers go to every service as environment variables, to compare a tuning against the defaults.
@@ -37,6 +37,12 @@ if (args.Contains("--startup-costs"))
 var orders = numbers.Length > 0 ? int.Parse(numbers[0], CultureInfo.InvariantCulture) : 2000;
 var concurrency = numbers.Length > 1 ? int.Parse(numbers[1], CultureInfo.InvariantCulture) : 16;
 var settings = args.Where(a => a.Contains('=', StringComparison.Ordinal)).Select(a => a.Split('=', 2)).ToDictionary(a => a[0], a => a[1]);
+
+if (args.Contains("--compare"))
+{
+    // The settings against the defaults, alternated in one run, with CPU per order.
+    return await SettingsComparison.RunAsync(settings, orders, concurrency);
+}
 // --compare-dashboard: the spread scenario with the dashboard off and on, alternated twice, to see what
 // receiving the services' telemetry costs the pipeline (the dashboard must not slow it measurably).
 var compareDashboard = args.Contains("--compare-dashboard");

@@ -1,0 +1,41 @@
+namespace OrderPipeline.Benchmarks;
+
+/// <summary>
+/// A tuning against the defaults within one run: systems with and without the settings, alternated twice so that a
+/// machine getting busier or quieter meanwhile shows as a difference between the two rounds, not as the tuning's
+/// effect. Each system is warmed up, then runs the spread scenario closed-loop while every process's CPU is sampled.
+/// </summary>
+public static class SettingsComparison
+{
+    private static readonly string[] Services = ["api", "processor", "notifier"];
+
+    public static async Task<int> RunAsync(IReadOnlyDictionary<string, string> settings, int orders, int clients)
+    {
+        var tuned = string.Join(", ", settings.Select(s => $"{s.Key}={s.Value}"));
+        Console.WriteLine($"{orders} orders per system, {clients} clients, spread closed loop; tuned: {tuned}");
+        Console.WriteLine($"{"system",-9} {"accept/s",9} {"settle/s",9} {"POST p99",9} {"e2e p99",8} {"CPU/order",10} {"batches",8} {"max RSS",8}  per process (ms/order)");
+        var failed = false;
+        IReadOnlyDictionary<string, string> defaults = new Dictionary<string, string>();
+        foreach (var (label, environment) in new[] { ("defaults", defaults), ("tuned", settings), ("defaults", defaults), ("tuned", settings) })
+        {
+            await using var system = await BenchmarkSystem.StartAsync(new SystemOptions(environment));
+            using var progress = new BenchmarkProgress(TextWriter.Null);
+            var bench = new SystemBenchmark(system.Api, system.ConnectionString, progress);
+            var spread = new Scenario("spread", 20, null);
+            var load = new Load($"closed loop, {clients} clients", clients, null);
+            // Not measured: the first orders pay for JIT compilation and connection pools.
+            await bench.RunAsync(spread, load, Math.Min(orders, 300), CancellationToken.None);
+            await using var sampler = ProcessSampler.Start(system.ResourceProcesses);
+            var run = await bench.RunAsync(spread, load, orders, CancellationToken.None);
+            var processes = await sampler.StopAsync();
+            failed |= !run.StockConserved;
+            Console.WriteLine(
+                $"{label,-9} {run.AcceptedPerSecond,9:0} {run.SettledPerSecond,9:0} {run.PostP99Ms,7:0.0}ms {run.ToProcessedP99Ms,6:0}ms " +
+                $"{processes.Sum(p => p.CpuMilliseconds) / orders,8:0.00}ms {run.ProcessorBatch,3:0.0}/{run.NotifierBatch,-4:0.0} " +
+                $"{processes.Where(p => Services.Contains(p.Name)).Max(p => p.PeakRssMb),5:0}MB  " +
+                string.Join(", ", processes.Where(p => p.CpuMilliseconds / orders >= 0.05).Select(p => $"{p.Name} {p.CpuMilliseconds / orders:0.00}")) +
+                (run.StockConserved ? "" : "  STOCK NOT CONSERVED"));
+        }
+        return failed ? 1 : 0;
+    }
+}
