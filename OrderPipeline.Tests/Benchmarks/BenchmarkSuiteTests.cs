@@ -31,6 +31,7 @@ public sealed class BenchmarkSuiteTests
                 ("accepted/s", s.AcceptedPerSecond), ("settled/s", s.SettledPerSecond), ("POST p50", s.PostP50Ms), ("POST p99", s.PostP99Ms),
                 ("accepted→PROCESSED p50", s.ToProcessedP50Ms), ("accepted→PROCESSED p99", s.ToProcessedP99Ms),
                 ("settled ÷ raw database", result.SettledToRawDatabase(s)), ("accepted ÷ raw queue", result.AcceptedToRawQueue(s)),
+                ("orders per Processor transaction", s.ProcessorBatch),
             })
             {
                 AssertFigure(value, $"{s.Scenario}, {s.Load}: {name}");

@@ -16,6 +16,9 @@ public sealed class ProcessSampler : IAsyncDisposable
     // USER_HZ: the unit of /proc's CPU times; 100 on every Linux the project runs on (sysconf(_SC_CLK_TCK)).
     private const double MillisecondsPerTick = 10;
 
+    /// <summary>The benchmark's own process: the load generator and, under Aspire.Hosting.Testing, the AppHost.</summary>
+    public const string ClientAndAppHost = "benchmark client + AppHost (one process)";
+
     private readonly Func<IReadOnlyDictionary<int, string>> _resourceProcesses;
     private readonly Dictionary<int, Sample> _first = [];
     private readonly Dictionary<int, Sample> _last = [];
@@ -72,7 +75,7 @@ public sealed class ProcessSampler : IAsyncDisposable
             (first ? _first : _last)[sample.Pid] = sample;
             _peakRssKb[sample.Pid] = Math.Max(_peakRssKb.GetValueOrDefault(sample.Pid), sample.RssKb);
             _names[sample.Pid] = resources.TryGetValue(sample.Pid, out var resource) ? resource
-                : sample.Pid == Environment.ProcessId ? "benchmark client + AppHost (one process)"
+                : sample.Pid == Environment.ProcessId ? ClientAndAppHost
                 : sample.Group;
         }
     }

@@ -1,14 +1,6 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Text;
-using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
-using Aspire.Hosting.Testing;
-using Dapper;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
-using MySqlConnector;
 using OrderPipeline.Benchmarks;
 
 // Usage: dotnet run -c Release --project bench/OrderPipeline.Benchmarks -- [orders=2000] [concurrency=16] [--compare | --compare-dashboard | --compare-sqs-persistence] [Setting__Name=value ...]
@@ -70,10 +62,10 @@ async Task RunSystemAsync(string label, bool dashboard, bool sqsPersistence, boo
     var processorConsole = CountProcessorLinesAsync(system.App.Services.GetRequiredService<ResourceLoggerService>(), system.Resource("processor"), stopWatching.Token);
     var prefix = label.Length > 0 ? label + ": " : "";
 
-    await RunAsync(system.Api, system.ConnectionString, prefix + "spread (20 products)", products: 20, stock: 1_000_000);
+    await RunAsync(system, prefix + "spread (20 products)", new Scenario("spread", 20, null));
     if (hotScenario)
     {
-        await RunAsync(system.Api, system.ConnectionString, prefix + "hot (2 products, 25% in stock)", products: 2, stock: orders / 8);
+        await RunAsync(system, prefix + "hot (2 products, 25% in stock)", new Scenario("hot", 2, orders / 8));
     }
 
     // The last lines reach the logger service a moment after they are written.
@@ -104,56 +96,13 @@ static async Task<(int Retries, int Redeliveries)> CountProcessorLinesAsync(Reso
     return (retries, redeliveries);
 }
 
-async Task RunAsync(HttpClient api, string connectionString, string name, int products, int stock)
+async Task RunAsync(BenchmarkSystem system, string name, Scenario scenario)
 {
-    var run = Guid.NewGuid().ToString("N")[..8];
-    var productIds = Enumerable.Range(0, products).Select(i => $"B-{run}-{i}").ToList();
-    await using (var connection = new MySqlConnection(connectionString))
-    {
-        await connection.ExecuteAsync(
-            "INSERT INTO inventory (product_id, product_name, quantity_available) VALUES (@Id, 'bench', @Stock)",
-            productIds.Select(id => new { Id = id, Stock = stock }));
-    }
-
-    var customer = "bench-" + run;
-    var postLatencies = new double[orders];
-    var clock = Stopwatch.StartNew();
-    await Parallel.ForEachAsync(Enumerable.Range(0, orders), new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (i, ct) =>
-    {
-        var body = $$"""{"customer_id":"{{customer}}","items":[{"product_id":"{{productIds[i % products]}}","quantity":1}]}""";
-        var sent = Stopwatch.GetTimestamp();
-        using var response = await api.PostAsync("/api/orders", new StringContent(body, Encoding.UTF8, "application/json"), ct);
-        postLatencies[i] = Stopwatch.GetElapsedTime(sent).TotalMilliseconds;
-        if (response.StatusCode != HttpStatusCode.Accepted)
-        {
-            throw new InvalidOperationException($"POST answered {(int)response.StatusCode}");
-        }
-    });
-    var accepted = clock.Elapsed;
-
-    await using var db = new MySqlConnection(connectionString);
-    while (await db.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM orders WHERE customer_id = @customer AND status <> 'PENDING'", new { customer }) < orders)
-    {
-        if (clock.Elapsed > TimeSpan.FromMinutes(10))
-        {
-            throw new TimeoutException("orders did not settle within 10 minutes");
-        }
-        await Task.Delay(50);
-    }
-    var settled = clock.Elapsed;
-
-    var endToEnd = (await db.QueryAsync<double>(
-        "SELECT TIMESTAMPDIFF(MICROSECOND, created_at, processed_at) / 1000.0 FROM orders WHERE customer_id = @customer", new { customer })).Order().ToArray();
-    var processed = await db.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM orders WHERE customer_id = @customer AND status = 'PROCESSED'", new { customer });
-    var left = await db.ExecuteScalarAsync<long>("SELECT SUM(quantity_available) FROM inventory WHERE product_id IN @productIds", new { productIds });
-    var conserved = (long)products * stock - processed == left && left >= 0;
-
-    Array.Sort(postLatencies);
+    using var progress = new BenchmarkProgress(TextWriter.Null);
+    var run = await new SystemBenchmark(system.Api, system.ConnectionString, progress)
+        .RunAsync(scenario, new Load("closed loop", concurrency, null), orders, CancellationToken.None);
     Console.WriteLine(
-        $"{name,-40} {orders,7} {orders / accepted.TotalSeconds,9:0} {Percentile(postLatencies, 50),7:0.0}ms {Percentile(postLatencies, 99),7:0.0}ms " +
-        $"{orders / settled.TotalSeconds,9:0} {Percentile(endToEnd, 50),6:0}ms {Percentile(endToEnd, 95),6:0}ms {Percentile(endToEnd, 99),6:0}ms  " +
-        $"{processed} processed, stock {(conserved ? "conserved" : "NOT CONSERVED")}");
+        $"{name,-40} {orders,7} {run.AcceptedPerSecond,9:0} {run.PostP50Ms,7:0.0}ms {run.PostP99Ms,7:0.0}ms " +
+        $"{run.SettledPerSecond,9:0} {run.ToProcessedP50Ms,6:0}ms {run.ToProcessedP99Ms,6:0}ms  " +
+        $"{run.Processed} processed, stock {(run.StockConserved ? "conserved" : "NOT CONSERVED")}");
 }
-
-static double Percentile(double[] sorted, double p) =>
-    sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p / 100 * sorted.Length) - 1)];

@@ -18,7 +18,7 @@ public sealed record Load(string Name, int? Clients, double? ArrivalsPerSecond);
 public sealed record SystemResult(
     string Scenario, string Load, int Orders, double AcceptedPerSecond, double SettledPerSecond,
     double PostP50Ms, double PostP99Ms, double ToProcessedP50Ms, double ToProcessedP99Ms, long Processed, bool StockConserved,
-    double ProcessorBatch = double.NaN, double NotifierBatch = double.NaN);
+    double ProcessorBatch, double NotifierBatch);
 
 /// <summary>
 /// The whole system from the outside: orders POSTed to the Api, then the database watched until every one is settled
