@@ -15,7 +15,7 @@ public sealed class BenchmarkSuiteTests
     {
         var progress = new StringWriter();
         var (result, report) = await BenchmarkSuite.MeasureAsync(
-            new SuiteOptions(Orders: 50, Clients: 4, QueueMessages: 100), progress, TestContext.Current.CancellationToken);
+            new SuiteOptions(Orders: 50, Clients: 4, QueueMessages: 100, WarmUp: 50), progress, TestContext.Current.CancellationToken);
         TestContext.Current.TestOutputHelper?.WriteLine(progress.ToString());
 
         Assert.Equal(SuiteOptions.DatabaseConnections, result.Database.Select(d => d.Connections));

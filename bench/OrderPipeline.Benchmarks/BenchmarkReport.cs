@@ -16,10 +16,10 @@ public static class BenchmarkReport
 
         Line("# Benchmarks");
         Line();
-        Line(string.Create(inv, $"Measured {r.StartedAt:yyyy-MM-dd HH:mm} UTC by `dotnet run -c Release --project bench/OrderPipeline.Benchmarks -- --suite --orders {r.Options.Orders} --clients {r.Options.Clients} --report docs/benchmarks.md`,"));
+        Line(string.Create(inv, $"Measured {r.StartedAt:yyyy-MM-dd HH:mm} UTC by `dotnet run -c Release --project bench/OrderPipeline.Benchmarks -- --suite --orders {r.Options.Orders} --clients {r.Options.Clients} --warm-up {r.Options.WarmUp} --report docs/benchmarks.md`,"));
         Line(string.Create(inv, $"on {r.Machine.Processors} cores ({r.Machine.CpuModel}), {r.Machine.OperatingSystem}, {r.Machine.Runtime}."));
         Line("One system, started from the AppHost's app model as the README runs it (MariaDB 10.11, the fauxqs emulator in memory,");
-        Line("the three services, no dashboard), measured in this order: the raw limits while the services idle, then the whole system after a warm-up of up to 300 orders that is not counted.");
+        Line(string.Create(inv, $"the three services, no dashboard), measured in this order: the raw limits while the services idle, then the whole system after a warm-up that is not counted ({r.Options.WarmUp} orders: until then the services run code still being compiled)."));
         Line(string.Create(inv, $"Load average (1, 5, 15 min) before it started: {r.Machine.LoadAverage}; above {r.Machine.Processors}, other work shared the cores."));
         Line("Everything, the load generator included, shares the same cores: figures vary up to 2x between runs; compare within one.");
         Line();

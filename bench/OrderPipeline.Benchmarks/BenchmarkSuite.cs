@@ -65,9 +65,9 @@ public static class BenchmarkSuite
 
         var runs = new List<SystemResult>();
         var bench = new SystemBenchmark(system.Api, system.ConnectionString, progress);
-        // Not measured: the services idled through the raw limits, and their first orders pay for JIT compilation and
-        // connection pools, which would otherwise count against whichever scenario runs first.
-        var warmUp = await bench.RunAsync(new Scenario("spread", 20, null), new Load("warm-up", options.Clients, null), Math.Min(options.Orders, 300), cancellationToken);
+        // Not measured: the services' first orders pay for JIT compilation, tiered recompilation and connection pools,
+        // which would otherwise count against whichever scenario runs first (see SuiteOptions.WarmUp).
+        var warmUp = await bench.RunAsync(new Scenario("spread", 20, null), new Load("warm-up", options.Clients, null), options.WarmUp, cancellationToken);
         progress.Say($"warm-up (not counted): {warmUp.Orders} orders, {warmUp.SettledPerSecond:0} settled/s");
         var phase = System.Diagnostics.Stopwatch.StartNew();
         IReadOnlyList<ProcessUsage> processes;

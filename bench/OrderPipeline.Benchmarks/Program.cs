@@ -3,14 +3,14 @@ using Aspire.Hosting.ApplicationModel;
 using Microsoft.Extensions.DependencyInjection;
 using OrderPipeline.Benchmarks;
 
-// Usage: dotnet run -c Release --project bench/OrderPipeline.Benchmarks -- [orders=2000] [concurrency=16] [--compare | --compare-dashboard | --compare-sqs-persistence] [Setting__Name=value ...]
+// Usage: dotnet run -c Release --project bench/OrderPipeline.Benchmarks -- [orders=2000] [concurrency=16] [--compare [--warm-up 300] | --compare-dashboard | --compare-sqs-persistence] [Setting__Name=value ...]
 //        dotnet run -c Release --project bench/OrderPipeline.Benchmarks -- --startup-costs [runs=3]
 //        dotnet run -c Release --project bench/OrderPipeline.Benchmarks -- --suite [--orders 2000] [--clients 16] [--report docs/benchmarks.md]
 // Settings after the numbers go to every service as environment variables, to compare a tuning against the defaults.
 // Starts the whole system (real MariaDB, SQS emulator, the three services) from the AppHost's app model on free
 // ports in a throw-away directory, then runs two scenarios and prints what it measured. Compare figures within one
 // run only: these machines vary up to 2x between runs.
-var numbers = args.Where(a => !a.Contains('=', StringComparison.Ordinal) && !a.StartsWith("--", StringComparison.Ordinal)).ToArray();
+var numbers = args.Where((a, i) => !a.Contains('=', StringComparison.Ordinal) && !a.StartsWith("--", StringComparison.Ordinal) && (i == 0 || args[i - 1] != "--warm-up")).ToArray();
 
 if (args.Contains("--suite"))
 {
@@ -33,7 +33,8 @@ var settings = args.Where(a => a.Contains('=', StringComparison.Ordinal)).Select
 if (args.Contains("--compare"))
 {
     // The settings against the defaults, alternated in one run, with CPU per order.
-    return await SettingsComparison.RunAsync(settings, orders, concurrency);
+    var warmUp = Array.IndexOf(args, "--warm-up") is var at and >= 0 ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : 300;
+    return await SettingsComparison.RunAsync(settings, orders, concurrency, warmUp);
 }
 // --compare-dashboard: the spread scenario with the dashboard off and on, alternated twice, to see what
 // receiving the services' telemetry costs the pipeline (the dashboard must not slow it measurably).
