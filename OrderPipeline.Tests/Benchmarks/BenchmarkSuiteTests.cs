@@ -45,6 +45,8 @@ public sealed class BenchmarkSuiteTests
             AssertFigure(usage.PeakRssMb, $"{service} peak RSS");
         }
         AssertFigure(result.CpuMillisecondsPerSettledOrder, "CPU ms per settled order");
+        Assert.Equal(result.System.Count, result.CpuMillisecondsPerOrderByRun.Count);
+        Assert.All(result.CpuMillisecondsPerOrderByRun, cpu => AssertFigure(cpu, "CPU ms per settled order of a run"));
 
         Assert.Contains("## Ratios", report, StringComparison.Ordinal);
         Assert.Contains("## CPU and memory per process", report, StringComparison.Ordinal);

@@ -9,7 +9,8 @@ public sealed record SuiteResult(
     RawQueueResult Queue,
     IReadOnlyList<SystemResult> System,
     IReadOnlyList<ProcessUsage> Processes,
-    TimeSpan SystemPhase)
+    TimeSpan SystemPhase,
+    IReadOnlyList<double> CpuMillisecondsPerOrderByRun)
 {
     public long SettledInSystemPhase => System.Sum(s => (long)s.Orders);
 
@@ -21,6 +22,12 @@ public sealed record SuiteResult(
     public double SettledToRawDatabase(SystemResult run) => run.SettledPerSecond / RawDatabaseAt4;
 
     public double AcceptedToRawQueue(SystemResult run) => run.AcceptedPerSecond / Queue.SingleSendsPerSecond;
+
+    /// <summary>
+    /// The CPU per order every process together may use for the system to settle <paramref name="ratio"/> × the raw
+    /// database rate on this machine's cores: the budget, for this machine.
+    /// </summary>
+    public double CpuBudgetMilliseconds(double ratio) => Machine.Processors * 1000.0 / (ratio * RawDatabaseAt4);
 }
 
 /// <summary>
@@ -64,6 +71,7 @@ public static class BenchmarkSuite
         progress.Say($"raw queue, {queue.Senders} senders: {queue.SingleSendsPerSecond:0} single sends/s, {queue.BatchMessagesPerSecond:0} messages/s in batches of {SuiteOptions.BatchSize}");
 
         var runs = new List<SystemResult>();
+        var cpuByRun = new List<double>();
         var bench = new SystemBenchmark(system.Api, system.ConnectionString, progress);
         // Not measured: the services' first orders pay for JIT compilation, tiered recompilation and connection pools,
         // which would otherwise count against whichever scenario runs first (see SuiteOptions.WarmUp).
@@ -75,21 +83,28 @@ public static class BenchmarkSuite
         {
             foreach (var scenario in new[] { new Scenario("spread", 20, null), new Scenario("hot", 2, Math.Max(1, options.Orders / 8)) })
             {
-                var closed = await bench.RunAsync(scenario, new Load($"closed loop, {options.Clients} clients", options.Clients, null), options.Orders, cancellationToken);
-                runs.Add(closed);
-                Say(progress, closed);
+                var closed = await MeasureRunAsync(scenario, new Load($"closed loop, {options.Clients} clients", options.Clients, null));
                 // Half the most the system settles (the closed loop's settled rate): the "half the maximum rate".
                 // Half what the Api accepts can be more than the pipeline settles, and would measure a growing queue.
                 var rate = closed.SettledPerSecond / 2;
-                var open = await bench.RunAsync(scenario, new Load($"open loop, {rate:0}/s", null, rate), options.Orders, cancellationToken);
-                runs.Add(open);
-                Say(progress, open);
+                await MeasureRunAsync(scenario, new Load($"open loop, {rate:0}/s", null, rate));
             }
             processes = await sampler.StopAsync();
         }
 
-        var result = new SuiteResult(startedAt, machine, options, database, queue, runs, processes, phase.Elapsed);
+        var result = new SuiteResult(startedAt, machine, options, database, queue, runs, processes, phase.Elapsed, cpuByRun);
         return (result, BenchmarkReport.Render(result));
+
+        // A run with its own CPU count, every process together, per order it settled.
+        async Task<SystemResult> MeasureRunAsync(Scenario scenario, Load load)
+        {
+            await using var runSampler = ProcessSampler.Start(system.ResourceProcesses);
+            var run = await bench.RunAsync(scenario, load, options.Orders, cancellationToken);
+            cpuByRun.Add((await runSampler.StopAsync()).Sum(p => p.CpuMilliseconds) / run.Orders);
+            runs.Add(run);
+            Say(progress, run);
+            return run;
+        }
     }
 
     private static void Say(BenchmarkProgress progress, SystemResult run) => progress.Say(
