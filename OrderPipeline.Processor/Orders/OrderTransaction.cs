@@ -24,8 +24,9 @@ public sealed record OrderOutcome(OrderProcessed? Settled, OutboxMessage? Unpubl
 /// <summary>
 /// The order transaction, where stock is locked. For a batch of orders, in one commit: locks every inventory row
 /// they need in product_id order, decides each order in turn in memory, records every new order PROCESSED or FAILED,
-/// decrements the stock the served ones take and writes their OrderProcessed to the outbox. An order already recorded (a redelivery) changes nothing. One commit for many orders is what lets
-/// the Processor outrun a transaction per order; locking in key order keeps concurrent batches from deadlocking.
+/// decrements the stock the served ones take and writes their OrderProcessed to the outbox. An order already
+/// recorded (a redelivery) changes nothing. One commit for many orders is what lets the Processor outrun a
+/// transaction per order; locking in key order keeps concurrent batches from deadlocking.
 /// </summary>
 public sealed partial class OrderTransaction(
     MySqlDataSource dataSource,
