@@ -174,8 +174,10 @@ public sealed partial class DashboardBrowserTests(DashboardFixture system)
 
     /// <summary>
     /// The traces list's row of a trace once it shows <paramref name="text"/>. Under load the dashboard's page
-    /// sometimes dies with "An unhandled error has occurred" and an empty list (its Blazor circuit closed; about one
-    /// CI run in ten). Then the page is reloaded, as a person would, and the browser's errors go to the test output.
+    /// sometimes dies with "An unhandled error has occurred" and an empty list: its data grid's after-render step uses
+    /// a JavaScript object the grid already disposed (ObjectDisposedException in FluentDataGrid's
+    /// UpdateColumnInteractionsAsync, reproduced with a benchmark loading the machine), which ends the page's circuit.
+    /// Then the page is reloaded, as a person would, and the browser's errors go to the test output.
     /// </summary>
     private static async Task<ILocator> TraceRowAsync(IPage page, ActivityTraceId traceId, string text)
     {
