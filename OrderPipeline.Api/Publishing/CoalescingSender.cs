@@ -24,8 +24,10 @@ public sealed partial class CoalescingSender(
     private readonly Channel<Waiting> _waiting = Channel.CreateUnbounded<Waiting>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CoalescingOptions _settings = options.Value.Coalescing;
     private readonly TimeSpan _attemptTimeout = options.Value.AttemptTimeout;
-    private readonly int _maxCalls = Math.Max(1, options.Value.Coalescing.MaxConcurrentCalls);
-    private readonly SemaphoreSlim _calls = new(Math.Max(1, options.Value.Coalescing.MaxConcurrentCalls));
+    private const string StoppedBeforeSent = "the Api stopped before it was sent";
+
+    private readonly int _maxCalls = MaxCalls(options.Value);
+    private readonly SemaphoreSlim _calls = new(MaxCalls(options.Value));
     private readonly CancellationTokenSource _abort = new();
     private Task? _loop;
     private int _inFlight;
@@ -183,7 +185,7 @@ public sealed partial class CoalescingSender(
             // here, by the channel's only reader.
             foreach (var waiting in batch)
             {
-                waiting.FailUnsent("the Api stopped before it was sent");
+                waiting.FailUnsent(StoppedBeforeSent);
             }
             FailUnsent();
         }
@@ -277,11 +279,13 @@ public sealed partial class CoalescingSender(
         }
     }
 
+    private static int MaxCalls(PublishingOptions options) => Math.Max(1, options.Coalescing.MaxConcurrentCalls);
+
     private void FailUnsent()
     {
         while (_waiting.Reader.TryRead(out var waiting))
         {
-            waiting.FailUnsent("the Api stopped before it was sent");
+            waiting.FailUnsent(StoppedBeforeSent);
         }
     }
 

@@ -68,8 +68,8 @@ public sealed class SqsEventPublisher(IAmazonSQS sqs, QueueUrlResolver queues, M
         }
         catch (OperationCanceledException ex)
         {
-            // Cancelled (a caller's attempt timeout, a shutdown): thrown on as before, but the spans and the metric
-            // say so, as SendAsync's do, rather than ending as if nothing had happened.
+            // Cancelled (a caller's attempt timeout, a shutdown): thrown on, but the spans and the metric say so
+            // rather than ending as if nothing had happened.
             telemetry.RecordPublished(queueName, Stopwatch.GetElapsedTime(started), ex.GetType().Name);
             foreach (var activity in activities)
             {
