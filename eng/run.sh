@@ -10,4 +10,4 @@ args=()
 for arg in "$@"; do
   if [ "$arg" = "--reset" ]; then args+=("--AppHost:Reset=true"); else args+=("$arg"); fi
 done
-exec dotnet run --project OrderPipeline.AppHost -- ${args[@]+"${args[@]}"}
+exec dotnet run --project src/OrderPipeline.AppHost -- ${args[@]+"${args[@]}"}

@@ -178,7 +178,7 @@ fi
 # under a key derived from the zip's content, so that unchanged code is not uploaded again.
 # ---------------------------------------------------------------------------------------------------------------
 for service in Api Processor Notifier Migrations; do
-  project="$REPO_ROOT/OrderPipeline.$service/OrderPipeline.$service.csproj"
+  project="$REPO_ROOT/src/OrderPipeline.$service/OrderPipeline.$service.csproj"
   [ -f "$project" ] || die "project not found: $project"
   lower="$(printf '%s' "$service" | tr '[:upper:]' '[:lower:]')"
   out="$WORK/publish/$lower"

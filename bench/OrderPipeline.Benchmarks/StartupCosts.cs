@@ -24,7 +24,7 @@ internal static class StartupCosts
 
     public static async Task<int> RunAsync(string repositoryRoot, int runs)
     {
-        Console.WriteLine($"startup costs of {Path.Combine(repositoryRoot, "OrderPipeline.AppHost")} (Release, dotnet run --no-build), {runs} runs");
+        Console.WriteLine($"startup costs of {Path.Combine(repositoryRoot, "src", "OrderPipeline.AppHost")} (Release, dotnet run --no-build), {runs} runs");
         var results = new List<RunResult>();
         for (var run = 1; run <= runs; run++)
         {
@@ -62,7 +62,7 @@ internal static class StartupCosts
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in (string[])["run", "-c", "Release", "--project", "OrderPipeline.AppHost", "--no-build", "--no-launch-profile", "--",
+        foreach (var argument in (string[])["run", "-c", "Release", "--project", "src/OrderPipeline.AppHost", "--no-build", "--no-launch-profile", "--",
             $"--AppHost:DataDirectory={dataDirectory}", $"--AppHost:ApiPort={apiPort}", $"--AppHost:MySqlPort={FreePort()}", $"--AppHost:SqsPort={FreePort()}"])
         {
             start.ArgumentList.Add(argument);

@@ -5,7 +5,7 @@ using OrderPipeline.AppHost.Supervision;
 
 var builder = DistributedApplication.CreateBuilder(args);
 var settings = builder.Configuration.GetSection("AppHost");
-var dataDirectory = Path.GetFullPath(settings["DataDirectory"] ?? Path.Combine(builder.AppHostDirectory, "..", ".orderpipeline"));
+var dataDirectory = Path.GetFullPath(settings["DataDirectory"] ?? Path.Combine(builder.AppHostDirectory, "..", "..", ".orderpipeline"));
 
 var mysql = builder.AddMySql("mysql", port: settings.GetValue<int?>("MySqlPort"))
     .WithDataDirectory(Path.Combine(dataDirectory, "mysql"), reset: settings.GetValue<bool>("Reset"))

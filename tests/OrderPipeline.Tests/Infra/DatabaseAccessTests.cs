@@ -182,7 +182,7 @@ public sealed partial class DatabaseAccessTests
     [InlineData("OrderPipeline.Notifier", "orderpipeline_notifier")]
     public void Each_services_outage_probe_is_a_write_its_database_user_is_granted(string project, string user)
     {
-        var wiring = File.ReadAllText(Path.Combine(Support.RepositoryRoot.Path, project, "Extensions", "Extensions.cs"));
+        var wiring = File.ReadAllText(Path.Combine(Support.RepositoryRoot.Path, "src", project, "Extensions", "Extensions.cs"));
         var probe = OutageProbe().Match(wiring);
         Assert.True(probe.Success, $"{project} registers no outage probe");
         var privilege = probe.Groups["verb"].Value;

