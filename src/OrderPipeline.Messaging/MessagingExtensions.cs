@@ -10,6 +10,7 @@ using OrderPipeline.Messaging.Outages;
 using OrderPipeline.Messaging.Publishing;
 using OrderPipeline.Messaging.Sqs;
 using OrderPipeline.Messaging.Telemetry;
+using OrderPipeline.Outages;
 
 namespace OrderPipeline.Messaging;
 

@@ -1,4 +1,5 @@
 using OrderPipeline.Migrations;
+using OrderPipeline.Data;
 
 var builder = WebApplication.CreateBuilder(args);
 

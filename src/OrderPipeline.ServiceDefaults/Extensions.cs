@@ -8,6 +8,7 @@ using OpenTelemetry;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
+using OrderPipeline.ServiceDefaults;
 
 namespace Microsoft.Extensions.Hosting;
 

@@ -5,6 +5,7 @@ using OrderPipeline.Api.Orders;
 using OrderPipeline.Api.Publishing;
 using OrderPipeline.Messaging;
 using OrderPipeline.Messaging.Sqs;
+using OrderPipeline.Data;
 
 namespace OrderPipeline.Api.Extensions;
 

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OrderPipeline.Messaging.Outages;
 using OrderPipeline.Messaging.Telemetry;
+using OrderPipeline.Outages;
 
 namespace OrderPipeline.Messaging.Consuming;
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OrderPipeline.Messaging.Telemetry;
+using OrderPipeline.Outages;
 
 namespace OrderPipeline.Messaging.Outages;
 

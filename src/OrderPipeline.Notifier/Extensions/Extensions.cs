@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Options;
 using OrderPipeline.Messaging;
 using OrderPipeline.Notifier.Notifications;
+using OrderPipeline.Data;
+using OrderPipeline.Data.Retention;
 
 namespace OrderPipeline.Notifier.Extensions;
 

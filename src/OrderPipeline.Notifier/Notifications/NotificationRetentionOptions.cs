@@ -1,3 +1,5 @@
+using OrderPipeline.Data.Retention;
+
 namespace OrderPipeline.Notifier.Notifications;
 
 /// <summary>How long the Notifier remembers what it announced, bound to <c>Notifications:Retention</c>.</summary>

@@ -4,6 +4,7 @@ using Dapper;
 using MySqlConnector;
 using OrderPipeline.Messaging.Consuming;
 using OrderPipeline.Messaging.Events;
+using OrderPipeline.Data;
 
 namespace OrderPipeline.Notifier.Notifications;
 

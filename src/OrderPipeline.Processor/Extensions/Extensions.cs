@@ -4,6 +4,9 @@ using OrderPipeline.Messaging.Consuming;
 using OrderPipeline.Messaging.Sqs;
 using OrderPipeline.Processor.Orders;
 using OrderPipeline.Processor.Outbox;
+using OrderPipeline.Aws;
+using OrderPipeline.Data;
+using OrderPipeline.Data.Retention;
 
 namespace OrderPipeline.Processor.Extensions;
 

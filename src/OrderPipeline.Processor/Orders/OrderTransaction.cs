@@ -7,6 +7,7 @@ using MySqlConnector;
 using OrderPipeline.Messaging.Events;
 using OrderPipeline.Messaging.Sqs;
 using OrderPipeline.Processor.Outbox;
+using OrderPipeline.Data;
 
 namespace OrderPipeline.Processor.Orders;
 

@@ -1,3 +1,5 @@
+using OrderPipeline.Data.Retention;
+
 namespace OrderPipeline.Processor.Outbox;
 
 /// <summary>How long published outbox rows are kept, bound to <c>Outbox:Retention</c>.</summary>

@@ -1,6 +1,7 @@
 using Dapper;
 using Microsoft.Extensions.Hosting;
 using MySqlConnector;
+using OrderPipeline.Data;
 
 namespace OrderPipeline.Processor.Outbox;
 

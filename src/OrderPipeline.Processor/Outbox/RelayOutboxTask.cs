@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using OrderPipeline.Messaging.Consuming;
+using OrderPipeline.Aws;
+using OrderPipeline.Data.Retention;
 
 namespace OrderPipeline.Processor.Outbox;
 

@@ -2,6 +2,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using MySqlConnector;
 using Xunit;
+using OrderPipeline.Aws;
+using OrderPipeline.Data;
 
 namespace OrderPipeline.Tests.Infra;
 
@@ -13,7 +15,7 @@ public sealed class RdsAuthTokenTests
 {
     // The published vector of botocore's generate_db_auth_token (also reproduced by other SDKs' tests): access key
     // "akid", secret "skid", no session token, 2016-11-07T17:39:33Z.
-    private static readonly SigV4Signer.Credentials VectorCredentials = new("akid", "skid", null);
+    private static readonly AwsCredentials VectorCredentials = new("akid", "skid", null);
     private static readonly DateTime VectorTime = new(2016, 11, 7, 17, 39, 33, DateTimeKind.Utc);
 
     [Fact]

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Hosting;
 using OrderPipeline.Messaging;
 using OrderPipeline.Messaging.Consuming;
 using OrderPipeline.Tests.Support;
+using OrderPipeline.Data;
 
 namespace OrderPipeline.Tests.Integration;
 

@@ -5,6 +5,7 @@ using MySqlConnector;
 using OrderPipeline.Notifier.Notifications;
 using OrderPipeline.Processor.Outbox;
 using OrderPipeline.Tests.Support;
+using OrderPipeline.Data.Retention;
 
 namespace OrderPipeline.Tests.Integration;
 

@@ -13,6 +13,7 @@ using MySqlConnector;
 using OrderPipeline.Processor.Orders;
 using OrderPipeline.Processor.Outbox;
 using OrderPipeline.Tests.Support;
+using OrderPipeline.Aws;
 
 namespace OrderPipeline.Tests.Integration;
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Hosting;
+using OrderPipeline.ServiceDefaults;
 
 namespace OrderPipeline.Tests.Unit;
 

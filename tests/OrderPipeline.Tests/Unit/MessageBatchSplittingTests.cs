@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using OrderPipeline.Messaging.Consuming;
 using OrderPipeline.Messaging.Outages;
 using OrderPipeline.Messaging.Telemetry;
+using OrderPipeline.Outages;
 
 namespace OrderPipeline.Tests.Unit;
 

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Hosting;
+using OrderPipeline.Aws;
 
 namespace OrderPipeline.Tests.Unit;
 
@@ -67,7 +68,7 @@ public sealed class SecretsManagerSecretReaderTests
     {
         using var secretsManager = new FakeSecretsManager(HttpStatusCode.OK, Response);
         using var http = new HttpClient(secretsManager);
-        var credentials = new SigV4Signer.Credentials("ASIAEXAMPLE", "secret", "session-token");
+        var credentials = new AwsCredentials("ASIAEXAMPLE", "secret", "session-token");
 
         var secret = new SecretsManagerSecretReader("us-east-1", credentials, http).ReadUserPassword("arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf");
 
@@ -105,7 +106,7 @@ public sealed class SecretsManagerSecretReaderTests
         using var http = new HttpClient(secretsManager);
 
         var ex = Assert.Throws<InvalidOperationException>(() =>
-            new SecretsManagerSecretReader("us-east-1", new SigV4Signer.Credentials("AKID", "secret", null), http).ReadUserPassword("db"));
+            new SecretsManagerSecretReader("us-east-1", new AwsCredentials("AKID", "secret", null), http).ReadUserPassword("db"));
 
         Assert.Contains("HTTP 400", ex.Message, StringComparison.Ordinal);
         Assert.Contains("AccessDeniedException", ex.Message, StringComparison.Ordinal);

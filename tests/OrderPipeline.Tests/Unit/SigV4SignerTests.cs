@@ -1,11 +1,12 @@
 using Microsoft.Extensions.Hosting;
+using OrderPipeline.Aws;
 
 namespace OrderPipeline.Tests.Unit;
 
 [Trait("Category", "Unit")]
 public sealed class SigV4SignerTests
 {
-    private static readonly SigV4Signer.Credentials Example = new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", null);
+    private static readonly AwsCredentials Example = new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", null);
     private static readonly DateTime ExampleTime = new(2015, 8, 30, 12, 36, 0, DateTimeKind.Utc);
 
     private static Dictionary<string, string> ExampleHeaders() => new(StringComparer.OrdinalIgnoreCase)
@@ -14,7 +15,7 @@ public sealed class SigV4SignerTests
         ["host"] = "iam.amazonaws.com",
     };
 
-    private static Dictionary<string, string> SignExample(IDictionary<string, string>? headers = null, SigV4Signer.Credentials? credentials = null)
+    private static Dictionary<string, string> SignExample(IDictionary<string, string>? headers = null, AwsCredentials? credentials = null)
     {
         var signed = new Dictionary<string, string>(headers ?? ExampleHeaders(), StringComparer.OrdinalIgnoreCase);
         SigV4Signer.Sign("GET", "/", "Action=ListUsers&Version=2010-05-08", signed, [], "us-east-1", "iam", credentials ?? Example, ExampleTime);
@@ -76,7 +77,7 @@ public sealed class SigV4SignerTests
     public void Changes_the_signature_with_the_body_the_time_the_region_and_the_secret()
     {
         var baseline = Signature(SignExample());
-        string SignWith(byte[] body, DateTime time, string region, SigV4Signer.Credentials credentials)
+        string SignWith(byte[] body, DateTime time, string region, AwsCredentials credentials)
         {
             var headers = ExampleHeaders();
             SigV4Signer.Sign("GET", "/", "Action=ListUsers&Version=2010-05-08", headers, body, region, "iam", credentials, time);
@@ -96,7 +97,7 @@ public sealed class SigV4SignerTests
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { ["host"] = "secretsmanager.eu-west-1.amazonaws.com" };
 
         SigV4Signer.Sign("POST", "/", "", headers, "{}"u8.ToArray(), "eu-west-1", "secretsmanager",
-            new SigV4Signer.Credentials("ASIAEXAMPLE", "secret", null), new DateTime(2024, 2, 29, 23, 59, 59, DateTimeKind.Utc));
+            new AwsCredentials("ASIAEXAMPLE", "secret", null), new DateTime(2024, 2, 29, 23, 59, 59, DateTimeKind.Utc));
 
         Assert.StartsWith(
             "AWS4-HMAC-SHA256 Credential=ASIAEXAMPLE/20240229/eu-west-1/secretsmanager/aws4_request, SignedHeaders=host;x-amz-date, Signature=",

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 using MySqlConnector;
+using OrderPipeline.Data;
 
 namespace OrderPipeline.Tests.Unit.Outages;
 

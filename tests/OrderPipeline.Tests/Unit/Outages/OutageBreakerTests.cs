@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using OrderPipeline.Messaging.Outages;
 using OrderPipeline.Messaging.Telemetry;
 using OrderPipeline.Tests.Support;
+using OrderPipeline.Outages;
 
 namespace OrderPipeline.Tests.Unit.Outages;
 

@@ -1,9 +1,9 @@
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using MySqlConnector;
-using OrderPipeline.Messaging.Outages;
+using OrderPipeline.Outages;
 
-namespace Microsoft.Extensions.Hosting;
+namespace OrderPipeline.Data;
 
 /// <summary>
 /// MySQL's side of <see cref="IOutageDetector"/>: which errors say the database is away rather than that a message's

@@ -1,8 +1,6 @@
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
 
-namespace Microsoft.Extensions.Hosting;
+namespace OrderPipeline.Aws;
 
 /// <summary>
 /// An RDS IAM authentication token: the password a database user created <c>IDENTIFIED WITH AWSAuthenticationPlugin</c>
@@ -11,27 +9,33 @@ namespace Microsoft.Extensions.Hosting;
 /// It is made locally from the role's credentials (no call to AWS) and is accepted for 15 minutes; a connection opened
 /// with it stays open after that.
 /// </summary>
-internal static class RdsAuthToken
+public static class RdsAuthToken
 {
     /// <summary>How long RDS accepts a token (X-Amz-Expires; 900 s is the most it allows).</summary>
     public static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(15);
 
     private const string Service = "rds-db";
-    private const string Algorithm = "AWS4-HMAC-SHA256";
 
     // SHA-256 of the empty payload: a presigned GET carries no body.
-    private static readonly string EmptyPayloadHash = Convert.ToHexStringLower(SHA256.HashData([]));
+    private static readonly string EmptyPayloadHash = SigV4Signer.Hash([]);
 
-    public static string Generate(string host, int port, string user, string region, SigV4Signer.Credentials credentials, DateTime utcNow)
+    /// <summary>A token for <paramref name="user"/> on <paramref name="host"/>:<paramref name="port"/>, signed at <paramref name="utcNow"/>.</summary>
+    /// <param name="host">The database endpoint (RDS Proxy's, in this stack).</param>
+    /// <param name="port">Its port.</param>
+    /// <param name="user">The database user, created with the AWS authentication plugin.</param>
+    /// <param name="region">The database's region.</param>
+    /// <param name="credentials">The role's credentials that sign it.</param>
+    /// <param name="utcNow">The signing time; the token is accepted for <see cref="Lifetime"/> after it.</param>
+    /// <returns>The token, to be sent as the password.</returns>
+    public static string Generate(string host, int port, string user, string region, AwsCredentials credentials, DateTime utcNow)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(host);
         ArgumentException.ThrowIfNullOrWhiteSpace(user);
         ArgumentException.ThrowIfNullOrWhiteSpace(region);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(port);
+        ArgumentNullException.ThrowIfNull(credentials);
 
-        var amzDate = utcNow.ToUniversalTime().ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
-        var date = amzDate[..8];
-        var scope = $"{date}/{region}/{Service}/aws4_request";
+        var amzDate = SigV4Signer.AmzDate(utcNow);
         var hostAndPort = $"{host}:{port.ToString(CultureInfo.InvariantCulture)}";
 
         // The query is the signed part: every parameter, sorted by name (byte order), names and values percent-encoded
@@ -40,8 +44,8 @@ internal static class RdsAuthToken
         {
             ["Action"] = "connect",
             ["DBUser"] = user,
-            ["X-Amz-Algorithm"] = Algorithm,
-            ["X-Amz-Credential"] = $"{credentials.AccessKeyId}/{scope}",
+            ["X-Amz-Algorithm"] = SigV4Signer.Algorithm,
+            ["X-Amz-Credential"] = $"{credentials.AccessKeyId}/{SigV4Signer.Scope(amzDate, region, Service)}",
             ["X-Amz-Date"] = amzDate,
             ["X-Amz-Expires"] = ((int)Lifetime.TotalSeconds).ToString(CultureInfo.InvariantCulture),
             ["X-Amz-SignedHeaders"] = "host",
@@ -53,16 +57,7 @@ internal static class RdsAuthToken
         var query = string.Join('&', parameters.Select(p => $"{Uri.EscapeDataString(p.Key)}={Uri.EscapeDataString(p.Value)}"));
 
         var canonicalRequest = string.Join('\n', "GET", "/", query, $"host:{hostAndPort}\n", "host", EmptyPayloadHash);
-        var stringToSign = string.Join('\n', Algorithm, amzDate, scope, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonicalRequest))));
-
-        var key = Hmac(Encoding.UTF8.GetBytes("AWS4" + credentials.SecretAccessKey), date);
-        key = Hmac(key, region);
-        key = Hmac(key, Service);
-        key = Hmac(key, "aws4_request");
-        var signature = Convert.ToHexStringLower(Hmac(key, stringToSign));
-
+        var signature = SigV4Signer.Signature(canonicalRequest, amzDate, region, Service, credentials.SecretAccessKey);
         return $"{hostAndPort}/?{query}&X-Amz-Signature={signature}";
     }
-
-    private static byte[] Hmac(byte[] key, string data) => HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(data));
 }

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Dapper;
 
-namespace Microsoft.Extensions.Hosting;
+namespace OrderPipeline.Data;
 
 /// <summary>
 /// Writes one statement for many rows, still fully parameterised: a multi-row VALUES list or a CASE over keys, with a

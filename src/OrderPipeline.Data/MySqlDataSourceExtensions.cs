@@ -1,10 +1,11 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using MySqlConnector;
 
-namespace Microsoft.Extensions.Hosting;
+namespace OrderPipeline.Data;
 
 /// <summary>
 /// The MySQL client the way Aspire's MySqlConnector integration wires it: a pooled <see cref="MySqlDataSource"/>
@@ -40,7 +41,7 @@ public static class MySqlDataSourceExtensions
     /// <param name="probeSql">A write on one of the service's tables that matches nothing, e.g. <c>UPDATE t SET c = c WHERE FALSE</c>.</param>
     public static IHostApplicationBuilder AddMySqlOutageDetection(this IHostApplicationBuilder builder, string probeSql, TimeSpan? probeTimeout = null)
     {
-        builder.Services.AddSingleton<OrderPipeline.Messaging.Outages.IOutageDetector>(sp => new MySqlOutageDetector(
+        builder.Services.AddSingleton<OrderPipeline.Outages.IOutageDetector>(sp => new MySqlOutageDetector(
             sp.GetRequiredService<MySqlDataSource>(), probeSql, probeTimeout ?? TimeSpan.FromSeconds(3), sp.GetRequiredService<ILogger<MySqlOutageDetector>>()));
         return builder;
     }

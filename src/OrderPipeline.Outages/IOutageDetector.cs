@@ -1,4 +1,4 @@
-namespace OrderPipeline.Messaging.Outages;
+namespace OrderPipeline.Outages;
 
 /// <summary>
 /// Tells a failure of the service's own dependency (the database down, hung, read-only, out of connections, locked up)
@@ -12,12 +12,4 @@ public interface IOutageDetector
 
     /// <summary>True when the dependency takes work again (for a database: it accepts a write). Never throws.</summary>
     Task<bool> ProbeAsync(CancellationToken cancellationToken);
-}
-
-/// <summary>For a service with no dependency worth pausing for: every failure belongs to its message.</summary>
-internal sealed class NoOutageDetector : IOutageDetector
-{
-    public bool IsOutage(Exception exception) => false;
-
-    public Task<bool> ProbeAsync(CancellationToken cancellationToken) => Task.FromResult(true);
 }

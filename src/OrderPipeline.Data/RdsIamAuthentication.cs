@@ -1,7 +1,8 @@
 using Microsoft.Extensions.Configuration;
 using MySqlConnector;
+using OrderPipeline.Aws;
 
-namespace Microsoft.Extensions.Hosting;
+namespace OrderPipeline.Data;
 
 /// <summary>
 /// IAM database authentication for MySqlConnector. With <c>Database:IamAuthentication=true</c> (the AWS template sets
@@ -16,7 +17,7 @@ namespace Microsoft.Extensions.Hosting;
 /// 5 minutes left), and retries after <see cref="RetryInterval"/> when making one failed (no credentials yet).
 /// The region is <c>Database:Region</c>, else <c>AWS_REGION</c> (set by Lambda), else <c>AWS:Region</c>.
 /// </remarks>
-internal sealed class RdsIamAuthentication(string region, Func<SigV4Signer.Credentials> credentials, TimeProvider time)
+internal sealed class RdsIamAuthentication(string region, Func<AwsCredentials> credentials, TimeProvider time)
 {
     public static readonly TimeSpan RefreshInterval = TimeSpan.FromMinutes(10);
     public static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(5);
@@ -44,8 +45,5 @@ internal sealed class RdsIamAuthentication(string region, Func<SigV4Signer.Crede
         RdsAuthToken.Generate(host, port, user, region, credentials(), time.GetUtcNow().UtcDateTime);
 
     /// <summary>The credentials Lambda puts in every function's environment (the function role's), read at each refresh.</summary>
-    internal static SigV4Signer.Credentials CredentialsFromEnvironment() => new(
-        Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID") ?? throw new InvalidOperationException("No AWS credentials in the environment to sign the database token (AWS_ACCESS_KEY_ID)."),
-        Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY") ?? throw new InvalidOperationException("No AWS credentials in the environment to sign the database token (AWS_SECRET_ACCESS_KEY)."),
-        Environment.GetEnvironmentVariable("AWS_SESSION_TOKEN"));
+    internal static AwsCredentials CredentialsFromEnvironment() => AwsCredentials.FromEnvironment("sign the database token");
 }

@@ -1,7 +1,8 @@
 using Microsoft.Extensions.Configuration;
 using MySqlConnector;
+using OrderPipeline.Aws;
 
-namespace Microsoft.Extensions.Hosting;
+namespace OrderPipeline.Data;
 
 /// <summary>
 /// Where the database password comes from. Locally it is in the connection string the orchestrator passes;

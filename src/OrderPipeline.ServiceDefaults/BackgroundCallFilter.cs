@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using OpenTelemetry;
 
-namespace Microsoft.Extensions.Hosting;
+namespace OrderPipeline.ServiceDefaults;
 
 /// <summary>
 /// Drops the spans of database queries and HTTP calls made outside any operation: the outbox relay's and the

@@ -2,27 +2,28 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 
-namespace Microsoft.Extensions.Hosting;
+namespace OrderPipeline.Aws;
 
 /// <summary>
 /// Reads a database secret (<c>{"username": ..., "password": ...}</c>, the shape RDS keeps) from AWS Secrets Manager
 /// with the function role's credentials. Called once at start; the password never reaches configuration or logs.
 /// </summary>
-internal sealed class SecretsManagerSecretReader(string region, SigV4Signer.Credentials credentials, HttpClient http)
+public sealed class SecretsManagerSecretReader(string region, AwsCredentials credentials, HttpClient http)
 {
+    /// <summary>A database secret's user and password.</summary>
     public sealed record UserPassword(string Username, string Password);
 
+    /// <summary>A reader for the function's region (<c>AWS_REGION</c>) with the function role's credentials.</summary>
     public static SecretsManagerSecretReader FromEnvironment()
     {
         var region = Environment.GetEnvironmentVariable("AWS_REGION") ?? Environment.GetEnvironmentVariable("AWS_DEFAULT_REGION")
             ?? throw new InvalidOperationException("AWS_REGION is not set; it is needed to read the database secret.");
-        var credentials = new SigV4Signer.Credentials(
-            Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID") ?? throw new InvalidOperationException("No AWS credentials in the environment to read the database secret."),
-            Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY") ?? throw new InvalidOperationException("No AWS credentials in the environment to read the database secret."),
-            Environment.GetEnvironmentVariable("AWS_SESSION_TOKEN"));
-        return new SecretsManagerSecretReader(region, credentials, new HttpClient { Timeout = TimeSpan.FromSeconds(10) });
+        return new SecretsManagerSecretReader(
+            region, AwsCredentials.FromEnvironment("read the database secret"), new HttpClient { Timeout = TimeSpan.FromSeconds(10) });
     }
 
+    /// <summary>Reads <paramref name="secretId"/> (a name or ARN) with GetSecretValue.</summary>
+    /// <exception cref="InvalidOperationException">Secrets Manager refused, or the secret is not a user and password.</exception>
     public UserPassword ReadUserPassword(string secretId)
     {
         var host = $"secretsmanager.{region}.amazonaws.com";

@@ -1,9 +1,10 @@
 using Dapper;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using MySqlConnector;
 
-namespace Microsoft.Extensions.Hosting;
+namespace OrderPipeline.Data.Retention;
 
 /// <summary>
 /// Which rows of a table have expired: those whose <paramref name="TimestampColumn"/> is older than

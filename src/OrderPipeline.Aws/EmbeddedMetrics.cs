@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.Configuration;
 
-namespace Microsoft.Extensions.Hosting;
+namespace OrderPipeline.Aws;
 
 /// <summary>
 /// Writes a figure as one CloudWatch embedded-metric-format line on stdout, where Lambda's log capture turns it into a
