@@ -6,6 +6,8 @@ using OrderPipeline.Api.Publishing;
 using OrderPipeline.Messaging;
 using OrderPipeline.Messaging.Sqs;
 using OrderPipeline.Data;
+using OrderPipeline.Data.Retention;
+using Microsoft.Extensions.Options;
 
 namespace OrderPipeline.Api.Extensions;
 
@@ -29,7 +31,7 @@ internal static class Extensions
 
         builder.Services.AddOptions<IdempotencyOptions>().BindConfiguration(IdempotencyOptions.SectionName);
         builder.Services.AddSingleton<IdempotencyKeyStore>();
-        builder.Services.AddHostedService<ExpiredKeyCleanup>();
+        builder.Services.AddExpiredRowsCleanup(sp => sp.GetRequiredService<IOptions<IdempotencyOptions>>().Value.ExpiredRows);
 
         builder.AddCustomerAuthentication();
         builder.Services.AddProblemDetails();

@@ -47,15 +47,6 @@ public sealed partial class IdempotencyKeyStore(MySqlDataSource dataSource, IOpt
             new { OrderId = orderId, ExpiredBefore = ExpiredBefore() }, cancellationToken: cancellationToken)) > 0;
     }
 
-    /// <summary>Deletes at most <paramref name="batchSize"/> expired keys, oldest first; returns how many.</summary>
-    public async Task<int> DeleteExpiredAsync(int batchSize, CancellationToken cancellationToken)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return await connection.ExecuteAsync(new CommandDefinition(
-            "DELETE FROM idempotency_keys WHERE created_at < @ExpiredBefore ORDER BY created_at LIMIT @BatchSize",
-            new { ExpiredBefore = ExpiredBefore(), BatchSize = batchSize }, cancellationToken: cancellationToken));
-    }
-
     private async Task<IdempotencyKeyClaim> TryClaimAsync(string customerId, string idempotencyKey, byte[] fingerprint, string candidateOrderId, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);

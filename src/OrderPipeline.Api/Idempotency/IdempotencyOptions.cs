@@ -1,3 +1,5 @@
+using OrderPipeline.Data.Retention;
+
 namespace OrderPipeline.Api.Idempotency;
 
 /// <summary>How Idempotency-Keys are remembered. Bound to the <c>Idempotency</c> configuration section.</summary>
@@ -16,4 +18,7 @@ public sealed record IdempotencyOptions
 
     /// <summary>Rows per DELETE, so that the cleanup never holds many locks or a long transaction.</summary>
     public int CleanupBatchSize { get; init; } = 1000;
+
+    /// <summary>Keys past retention, for the shared retention cleanup.</summary>
+    public ExpiredRows ExpiredRows => new("idempotency_keys", "created_at", KeyRetention, CleanupInterval, CleanupBatchSize);
 }

@@ -78,4 +78,27 @@ public sealed class RetentionTests(InfrastructureFixture infra)
         Assert.Equal(0, await infra.Database.CountAsync("SELECT COUNT(*) FROM notifications WHERE order_id IN @expired", new { expired }));
         Assert.Equal(kept.Length, await infra.Database.CountAsync("SELECT COUNT(*) FROM notifications WHERE order_id IN @kept", new { kept }));
     }
+
+    [Fact]
+    public async Task A_pass_deletes_at_most_its_cap_and_the_next_passes_work_off_the_rest()
+    {
+        await using var dataSource = new MySqlDataSource(infra.Database.ConnectionString);
+        await using var connection = await dataSource.OpenConnectionAsync(Cancel);
+        var expired = new List<string>();
+        for (var i = 0; i < 7; i++)
+        {
+            expired.Add(await AddNotificationAsync(connection, 40));
+        }
+        var rows = new NotificationRetentionOptions { DeleteBatchSize = 2 }.ExpiredRows with { MaxBatchesPerPass = 2 };
+        var cleanup = new ExpiredRowsCleanup(dataSource, rows, TimeProvider.System, NullLogger<ExpiredRowsCleanup>.Instance);
+
+        // Two DELETEs of two rows, however large the backlog: a scheduled relay's pass must fit in its timeout.
+        Assert.Equal(4, await cleanup.DeleteExpiredAsync(Cancel));
+        Assert.True(await infra.Database.CountAsync("SELECT COUNT(*) FROM notifications WHERE order_id IN @expired", new { expired }) >= 3);
+
+        for (var pass = 0; pass < 10 && await cleanup.DeleteExpiredAsync(Cancel) > 0; pass++)
+        {
+        }
+        Assert.Equal(0, await infra.Database.CountAsync("SELECT COUNT(*) FROM notifications WHERE order_id IN @expired", new { expired }));
+    }
 }
