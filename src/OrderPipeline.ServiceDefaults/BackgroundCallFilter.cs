@@ -4,23 +4,26 @@ using OpenTelemetry;
 namespace OrderPipeline.ServiceDefaults;
 
 /// <summary>
-/// Drops the spans of database queries and HTTP calls made outside any operation: the outbox relay's and the
-/// cleanups' queries, the consumers' long polls, health probes. Each would be a trace of its own, one every few
-/// seconds per service, burying the orders' traces in the dashboard and costing export for nothing. The same calls
-/// made while handling a request or a message have a parent and are kept.
+/// Only a request or a message starts a trace. Drops the spans of queries and calls made outside any operation (the
+/// outbox relay's and the cleanups' queries, the consumers' long polls) and anything started under an operation that is
+/// itself not recorded: the health probes' requests are filtered out, and without this their database and queue checks
+/// (an "Open" and a "POST" span) would each show as a trace of its own every few seconds, burying the orders' traces.
 /// </summary>
 public sealed class BackgroundCallFilter : BaseProcessor<Activity>
 {
+    /// <inheritdoc />
     public override void OnStart(Activity data)
     {
+        ArgumentNullException.ThrowIfNull(data);
         if (IsBackgroundCall(data))
         {
-            // Not recorded: no exporter sends it, and nothing it starts is sampled either.
+            // Not recorded: no exporter sends it, and nothing it starts is recorded either.
             data.ActivityTraceFlags &= ~ActivityTraceFlags.Recorded;
             data.IsAllDataRequested = false;
         }
     }
 
     internal static bool IsBackgroundCall(Activity activity) =>
-        activity.Kind == ActivityKind.Client && activity.Parent is null && activity.ParentSpanId == default;
+        activity.Parent is { Recorded: false }
+        || (activity.Kind == ActivityKind.Client && activity.Parent is null && activity.ParentSpanId == default);
 }

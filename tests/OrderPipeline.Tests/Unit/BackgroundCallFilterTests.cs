@@ -51,4 +51,31 @@ public sealed class BackgroundCallFilterTests : IDisposable
 
         Assert.True(activity.Recorded);
     }
+
+    [Theory]
+    [InlineData(ActivityKind.Client)]
+    [InlineData(ActivityKind.Internal)]
+    public void Work_under_an_operation_that_is_not_recorded_is_not_recorded_either(ActivityKind kind)
+    {
+        // A health probe's request, dropped by the ASP.NET Core instrumentation's filter; its checks run under it.
+        using var probe = _source.StartActivity("GET /health", ActivityKind.Server, parentContext: default)!;
+        probe.ActivityTraceFlags &= ~ActivityTraceFlags.Recorded;
+        using var check = _source.StartActivity("Open", kind)!;
+
+        new BackgroundCallFilter().OnStart(check);
+
+        Assert.Same(probe, check.Parent);
+        Assert.False(check.Recorded);
+    }
+
+    [Fact]
+    public void Work_under_a_recorded_operation_is_kept()
+    {
+        using var request = _source.StartActivity("POST /api/orders", ActivityKind.Server, parentContext: default)!;
+        using var query = _source.StartActivity("Open", ActivityKind.Client)!;
+
+        new BackgroundCallFilter().OnStart(query);
+
+        Assert.True(query.Recorded);
+    }
 }
