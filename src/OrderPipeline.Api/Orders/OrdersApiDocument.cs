@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.OpenApi;
@@ -9,7 +10,9 @@ namespace OrderPipeline.Api.Orders;
 /// <summary>
 /// The Orders API's OpenAPI description, as served at <c>/openapi/v1.json</c>: the document is the contract, so it states
 /// every rule <see cref="OrderValidator"/> enforces (from <see cref="OrderRules"/> and <see cref="ContractPatterns"/>,
-/// never restated by hand) and every response each operation can give, with its problem+json shape and examples.
+/// never restated by hand) and every response each operation can give, with its problem+json shape and examples. The
+/// examples are the Api's own answers: the results the handlers return (<see cref="OrderProblems"/>,
+/// <see cref="OrdersApi.Accepted"/>), written out by the Api's own services, so they cannot drift from what it answers.
 /// </summary>
 /// <remarks>
 /// Schema transformers shape the types (by CLR type, so a renamed component cannot slip past), operation transformers
@@ -25,6 +28,7 @@ public static class OrdersApiDocument
     private const string Json = "application/json";
     private const string ProblemJson = "application/problem+json";
     private const string ExampleOrderId = "0193a5c2-7f3e-7b41-9c2d-5e8f1a2b3c4d";
+    private const string ExampleTraceId = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
 
     public static OpenApiOptions AddOrdersContract(this OpenApiOptions options)
     {
@@ -37,18 +41,17 @@ public static class OrdersApiDocument
             }
             return Task.CompletedTask;
         });
-        options.AddOperationTransformer((operation, context, _) =>
+        options.AddOperationTransformer(async (operation, context, _) =>
         {
             switch (operation.OperationId)
             {
                 case OrdersApi.PlaceOrderOperation:
-                    DescribePlaceOrder(operation, context.Document);
+                    await DescribePlaceOrderAsync(operation, context.Document, context.ApplicationServices);
                     break;
                 case OrdersApi.GetOrderOperation:
-                    DescribeGetOrder(operation);
+                    await DescribeGetOrderAsync(operation, context.ApplicationServices);
                     break;
             }
-            return Task.CompletedTask;
         });
         options.AddDocumentTransformer((document, _, _) =>
         {
@@ -125,7 +128,7 @@ public static class OrdersApiDocument
         }
     }
 
-    private static void DescribePlaceOrder(OpenApiOperation operation, OpenApiDocument? document)
+    private static async Task DescribePlaceOrderAsync(OpenApiOperation operation, OpenApiDocument? document, IServiceProvider services)
     {
         operation.Description =
             "Validates the order, publishes OrderCreated and answers 202 with the order id. Send an Idempotency-Key header to make retries safe: "
@@ -155,30 +158,28 @@ public static class OrdersApiDocument
 
         var accepted = Response(operation, StatusCodes.Status202Accepted, "Accepted: OrderCreated is on the queue; the Processor settles the order shortly.");
         Header(accepted, "Location", required: true, "Where the order can be read: /api/orders/{order_id}.", new OpenApiSchema { Type = JsonSchemaType.String, Format = "uri-reference" });
-        Example(accepted, Json, new JsonObject { ["order_id"] = ExampleOrderId, ["status"] = OrderRules.AcceptedStatus });
+        Example(accepted, Json, await AnswerAsync(OrdersApi.Accepted(ExampleOrderId), services));
 
         Example(Response(operation, StatusCodes.Status400BadRequest, "The order is not valid: errors names each bad field and what is wrong with it."), ProblemJson,
-            Problem(400, "The order is not valid", "See errors: each names a field and what is wrong with it.", new JsonObject
-            {
-                ["customer_id"] = new JsonArray($"must be at most {OrderRules.MaxCustomerIdLength} characters (has 70)"),
-                ["items[1].quantity"] = new JsonArray($"must be between {OrderRules.MinQuantity} and {OrderRules.MaxQuantity}"),
-            }));
+            await AnswerAsync(OrderProblems.Invalid(OrderValidator.Validate(Encoding.UTF8.GetBytes(ExampleInvalidOrder().ToJsonString())).Errors), services));
         Example(Response(operation, StatusCodes.Status413PayloadTooLarge, $"The body is over {OrderRules.MaxBodyBytes} bytes."), ProblemJson,
-            Problem(413, "Request body too large", $"An order body may be at most {OrderRules.MaxBodyBytes} bytes."));
-        Example(Response(operation, StatusCodes.Status415UnsupportedMediaType, "Not JSON (Content-Type is not application/json), or JSON declared in a charset other than UTF-8."), ProblemJson,
-            Problem(415, "Unsupported media type", "Send the order as JSON with Content-Type: application/json."));
+            await AnswerAsync(OrderProblems.BodyTooLarge(), services));
+        Examples(Response(operation, StatusCodes.Status415UnsupportedMediaType, "Not JSON (Content-Type is not application/json), or JSON declared in a charset other than UTF-8."), ProblemJson,
+            ("not-json", "Content-Type is not JSON (refused before the order is read)", await AnswerAsync(OrderProblems.ForStatus(StatusCodes.Status415UnsupportedMediaType), services)),
+            ("no-content-type", "No Content-Type at all", await AnswerAsync(OrderProblems.UnsupportedMediaType(), services)),
+            ("charset", "JSON declared in another charset than UTF-8",
+                await AnswerAsync(OrderProblems.UnsupportedCharset(OrderValidator.CheckCharset("application/json; charset=utf-16")!), services)));
 
-        Unauthorized(operation);
+        await UnauthorizedAsync(operation, services);
         Example(Response(operation, StatusCodes.Status403Forbidden, "Signed in, but customer_id is not the token's subject: a customer places orders as itself only."), ProblemJson,
-            Problem(403, "Not your customer id", "customer_id must be the subject of your token."));
+            await AnswerAsync(OrderProblems.NotYourCustomerId(), services));
 
         var conflict = Response(operation, StatusCodes.Status422UnprocessableEntity,
             $"The Idempotency-Key was first used by this customer with a different order (type {OrderProblems.IdempotencyKeyReusedType}): nothing was accepted; "
             + "order_id and Location name that first order, which stands.");
         Header(conflict, "Location", required: true, "The first order placed with this key.", new OpenApiSchema { Type = JsonSchemaType.String, Format = "uri-reference" });
         SetSchema(conflict, ProblemJson, new OpenApiSchema { AllOf = [new OpenApiSchemaReference(OrderProblemSchema, document)], Required = new HashSet<string> { OrderProblems.OrderIdExtension } });
-        Example(conflict, ProblemJson, Problem(422, "Idempotency-Key already used for another order",
-            $"This Idempotency-Key was first used with a different order (order {ExampleOrderId}). Nothing was accepted.", orderId: ExampleOrderId, type: OrderProblems.IdempotencyKeyReusedType));
+        Example(conflict, ProblemJson, await AnswerAsync(OrderProblems.IdempotencyKeyReused(new DefaultHttpContext(), ExampleOrderId), services));
 
         var unavailable = Response(operation, StatusCodes.Status503ServiceUnavailable,
             "Retry after Retry-After seconds, with the same Idempotency-Key. Three cases, by type: "
@@ -188,24 +189,17 @@ public static class OrdersApiDocument
         RetryAfter(unavailable, required: true);
         Header(unavailable, "Location", required: false, "Where the order will be readable if it was accepted after all.", new OpenApiSchema { Type = JsonSchemaType.String, Format = "uri-reference" });
         SetSchema(unavailable, ProblemJson, new OpenApiSchemaReference(OrderProblemSchema, document));
-        unavailable.Content![ProblemJson].Examples = new Dictionary<string, IOpenApiExample>
-        {
-            ["not-accepted"] = new OpenApiExample
-            {
-                Summary = "Nothing was accepted",
-                Value = Problem(503, "Orders cannot be accepted right now", "The order queue refused the order or could not be reached. Nothing was accepted; retry later.",
-                    type: OrderProblems.NotAcceptedType),
-            },
-            ["outcome-unknown"] = new OpenApiExample
-            {
-                Summary = "Maybe accepted (with Location)",
-                Value = Problem(503, "The order may have been accepted", $"The order queue did not confirm order {ExampleOrderId} in time, so it may or may not have been accepted.",
-                    orderId: ExampleOrderId, type: OrderProblems.OutcomeUnknownType),
-            },
-        };
+        Examples(unavailable, ProblemJson,
+            ("not-accepted", "Nothing was accepted", await AnswerAsync(OrderProblems.NotAccepted(new DefaultHttpContext(), keyed: false), services)),
+            ("not-accepted-with-key", "Nothing was accepted (an order with an Idempotency-Key)", await AnswerAsync(OrderProblems.NotAccepted(new DefaultHttpContext(), keyed: true), services)),
+            ("outcome-unknown", "Maybe accepted (with Location): without an Idempotency-Key, a retry may make a second order",
+                await AnswerAsync(OrderProblems.OutcomeUnknown(new DefaultHttpContext(), ExampleOrderId, keyed: false), services)),
+            ("outcome-unknown-with-key", "Maybe accepted (with Location): with an Idempotency-Key, a retry names the same order",
+                await AnswerAsync(OrderProblems.OutcomeUnknown(new DefaultHttpContext(), ExampleOrderId, keyed: true), services)),
+            ("idempotency-unavailable", "Nothing was accepted: the Idempotency-Key could not be checked", await AnswerAsync(OrderProblems.IdempotencyUnavailable(new DefaultHttpContext()), services)));
     }
 
-    private static void DescribeGetOrder(OpenApiOperation operation)
+    private static async Task DescribeGetOrderAsync(OpenApiOperation operation, IServiceProvider services)
     {
         var id = Parameter(operation, "order_id");
         id.Description = "The order_id the 202 answered (a UUID). Anything that is not a UUID is a 404.";
@@ -213,44 +207,65 @@ public static class OrdersApiDocument
         id.Example = ExampleOrderId;
 
         var found = Response(operation, StatusCodes.Status200OK, "The order as recorded.");
-        Example(found, Json, new JsonObject
-        {
-            ["order_id"] = ExampleOrderId,
-            ["customer_id"] = "c-42",
-            ["status"] = OrderRules.StatusValues[(int)OrderStatus.Failed],
-            ["items"] = new JsonArray(new JsonObject { ["product_id"] = "SKU-1008", ["quantity"] = 9 }),
-            ["failure_reason"] = "insufficient stock: SKU-1008 (requested 9, available 5)",
-            ["created_at"] = "2026-11-29T18:00:00.123456Z",
-            ["processed_at"] = "2026-11-29T18:00:00.456789Z",
-        });
+        Example(found, Json, await AnswerAsync(TypedResults.Ok(new OrderView(
+            ExampleOrderId,
+            "c-42",
+            OrderRules.StatusValues[(int)OrderStatus.Failed],
+            [new OrderLine("SKU-1008", 9)],
+            "insufficient stock: SKU-1008 (requested 9, available 5)",
+            new DateTime(2026, 11, 29, 18, 0, 0, DateTimeKind.Utc).AddTicks(1_234_560),
+            new DateTime(2026, 11, 29, 18, 0, 0, DateTimeKind.Utc).AddTicks(4_567_890))), services));
 
-        Unauthorized(operation);
+        await UnauthorizedAsync(operation, services);
 
         var notFound = Response(operation, StatusCodes.Status404NotFound,
             "No order with this id is recorded (for a signed-in customer: none of theirs). If the id was issued in the last 15 minutes, or for an Idempotency-Key whose order is not recorded yet, "
             + $"the type is {OrderProblems.NotRecordedYetType} (title \"Order not recorded yet\") and Retry-After says when to look again.");
         RetryAfter(notFound, required: false);
-        var notFoundContent = notFound.Content![ProblemJson];
-        notFoundContent.Examples = new Dictionary<string, IOpenApiExample>
-        {
-            ["not-recorded-yet"] = new OpenApiExample
-            {
-                Summary = "Issued moments ago, still on its way (with Retry-After: 1)",
-                Value = Problem(404, "Order not recorded yet", "No order with this id is recorded yet. If it was accepted moments ago it is still queued for processing: retry shortly.",
-                    type: OrderProblems.NotRecordedYetType),
-            },
-            ["not-found"] = new OpenApiExample { Summary = "No such order", Value = Problem(404, "Order not found", $"No order {ExampleOrderId} exists.") },
-        };
+        Examples(notFound, ProblemJson,
+            ("not-recorded-yet", "Issued moments ago, still on its way (with Retry-After: 1)", await AnswerAsync(OrderProblems.RecentlyIssued(new DefaultHttpContext()), services)),
+            ("issued-for-key", $"Issued for an Idempotency-Key whose order is not recorded (with Retry-After: {OrderProblems.RetryAfterSeconds})",
+                await AnswerAsync(OrderProblems.IssuedForKey(new DefaultHttpContext()), services)),
+            ("not-found", "No such order", await AnswerAsync(OrderProblems.NotFound(Guid.Parse(ExampleOrderId)), services)),
+            ("not-an-order-id", "Not a UUID", await AnswerAsync(OrderProblems.NotAnOrderId(), services)));
 
         var unavailable = Response(operation, StatusCodes.Status503ServiceUnavailable, "The order database could not be reached; retry after Retry-After seconds.");
         RetryAfter(unavailable, required: true);
-        Example(unavailable, ProblemJson, Problem(503, "Orders cannot be read right now", "The order database is unreachable; retry later."));
+        Example(unavailable, ProblemJson, await AnswerAsync(OrderProblems.OrdersUnreadable(new DefaultHttpContext()), services));
     }
 
-    /// <summary>Only when the Api requires a token (Auth:Authority, or behind API Gateway's authorizer).</summary>
-    private static void Unauthorized(OpenApiOperation operation) =>
+    /// <summary>Only when the Api requires a token (Auth:Authority, or behind API Gateway's authorizer): the framework's own 401.</summary>
+    private static async Task UnauthorizedAsync(OpenApiOperation operation, IServiceProvider services) =>
         Example(Response(operation, StatusCodes.Status401Unauthorized, "No valid token, where the Api requires one (Auth:Authority is configured, or API Gateway's JWT authorizer is in front)."), ProblemJson,
-            Problem(401, "Unauthorized", null));
+            await AnswerAsync(OrderProblems.ForStatus(StatusCodes.Status401Unauthorized), services));
+
+    /// <summary>
+    /// An answer as the Api writes it: the handler's result executed on a scratch request with the Api's own services
+    /// (its JSON options, its problem details writer), read back. Only the trace id, which each real answer has its own
+    /// of, is replaced by a sample.
+    /// </summary>
+    private static async Task<JsonNode> AnswerAsync(IResult result, IServiceProvider services)
+    {
+        var context = new DefaultHttpContext { RequestServices = services };
+        using var body = new MemoryStream();
+        context.Response.Body = body;
+        await result.ExecuteAsync(context);
+        var answer = JsonNode.Parse(body.ToArray()) ?? throw new InvalidOperationException($"{result.GetType().Name} wrote no JSON body to show as an example.");
+        if (answer is JsonObject problem && problem.ContainsKey(OrderProblems.TraceIdExtension))
+        {
+            problem[OrderProblems.TraceIdExtension] = ExampleTraceId;
+        }
+        return answer;
+    }
+
+    /// <summary>An order the validator refuses on two fields; the 400 example is its real answer.</summary>
+    private static JsonObject ExampleInvalidOrder() => new()
+    {
+        ["customer_id"] = new string('c', OrderRules.MaxCustomerIdLength + 6),
+        ["items"] = new JsonArray(
+            new JsonObject { ["product_id"] = "SKU-1001", ["quantity"] = 2 },
+            new JsonObject { ["product_id"] = "SKU-1002", ["quantity"] = OrderRules.MinQuantity - 1 }),
+    };
 
     private static JsonObject ExampleOrder() => new()
     {
@@ -259,29 +274,6 @@ public static class OrdersApiDocument
             new JsonObject { ["product_id"] = "SKU-1001", ["quantity"] = 2 },
             new JsonObject { ["product_id"] = "SKU-1002", ["quantity"] = 1 }),
     };
-
-    private static JsonObject Problem(int status, string title, string? detail, JsonObject? errors = null, string? orderId = null, string? type = null)
-    {
-        var problem = new JsonObject
-        {
-            ["type"] = type ?? "https://tools.ietf.org/html/rfc9110",
-            ["title"] = title,
-            ["status"] = status,
-        };
-        if (detail is not null)
-        {
-            problem["detail"] = detail;
-        }
-        if (errors is not null)
-        {
-            problem["errors"] = errors;
-        }
-        if (orderId is not null)
-        {
-            problem[OrderProblems.OrderIdExtension] = orderId;
-        }
-        return problem;
-    }
 
     private static void Identifier(OpenApiSchema schema, int maxLength, string meaning, string example)
     {
@@ -346,12 +338,13 @@ public static class OrdersApiDocument
         content.Schema = schema;
     }
 
-    private static void Example(OpenApiResponse response, string mediaType, JsonNode example)
-    {
-        if (response.Content?.TryGetValue(mediaType, out var content) != true)
-        {
-            throw new InvalidOperationException($"The response has no {mediaType} content to give an example of.");
-        }
-        content!.Example = example;
-    }
+    private static void Example(OpenApiResponse response, string mediaType, JsonNode example) => Content(response, mediaType).Example = example;
+
+    private static void Examples(OpenApiResponse response, string mediaType, params (string Name, string Summary, JsonNode Value)[] examples) =>
+        Content(response, mediaType).Examples = examples.ToDictionary(e => e.Name, e => (IOpenApiExample)new OpenApiExample { Summary = e.Summary, Value = e.Value });
+
+    private static OpenApiMediaType Content(OpenApiResponse response, string mediaType) =>
+        response.Content?.TryGetValue(mediaType, out var content) == true
+            ? content
+            : throw new InvalidOperationException($"The response has no {mediaType} content to give an example of.");
 }

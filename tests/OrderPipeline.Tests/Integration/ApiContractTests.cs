@@ -22,6 +22,7 @@ public sealed class ApiContractTests(InfrastructureFixture infra)
     private const string Json = "application/json";
     private const string ProblemJson = "application/problem+json";
     private const string KeyHeader = OrdersApi.IdempotencyKeyHeader;
+    private const string TraceId = "trace_id";
 
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
@@ -197,7 +198,9 @@ public sealed class ApiContractTests(InfrastructureFixture infra)
 
         // 202 with Location, and the order it names read back (200) once recorded, in each status.
         var accepted = await SendAsync(client, HttpMethod.Post, Orders, """{"customer_id":"contract","items":[{"product_id":"SKU-1001","quantity":2}]}""");
-        var orderId = (string)(await AssertDocumentedAsync(contract, "post", Orders, accepted, 202))!["order_id"]!;
+        var placed = await AssertDocumentedAsync(contract, "post", Orders, accepted, 202);
+        var orderId = (string)placed!["order_id"]!;
+        Assert.Equal(OrderRules.AcceptedStatus, (string?)placed["status"]);
         string[] statuses = ["PENDING", "PROCESSED", "FAILED"];
         foreach (var status in statuses)
         {
@@ -243,6 +246,8 @@ public sealed class ApiContractTests(InfrastructureFixture infra)
             using var unansweredClient = unanswered.CreateClient();
             var unknown = await AssertDocumentedAsync(contract, "post", Orders, await SendAsync(unansweredClient, HttpMethod.Post, Orders, """{"customer_id":"contract","items":[{"product_id":"SKU-1001","quantity":1}]}"""), 503);
             Assert.NotNull((string?)unknown!["order_id"]);
+            var keyedUnknown = await AssertDocumentedAsync(contract, "post", Orders, await SendAsync(unansweredClient, HttpMethod.Post, Orders, """{"customer_id":"contract","items":[{"product_id":"SKU-1001","quantity":1}]}""", key: $"contract-{Guid.NewGuid():N}"), 503);
+            Assert.NotNull((string?)keyedUnknown!["order_id"]);
         }
 
         // 503 from each operation: the queue unreachable for POST, the database for GET.
@@ -251,6 +256,7 @@ public sealed class ApiContractTests(InfrastructureFixture infra)
             ("ConnectionStrings:orders", "Server=127.0.0.1;Port=1;User ID=x;Password=y;Database=orders;Connection Timeout=2")));
         using var downClient = down.CreateClient();
         await AssertDocumentedAsync(contract, "post", Orders, await SendAsync(downClient, HttpMethod.Post, Orders, """{"customer_id":"c","items":[{"product_id":"SKU-1001","quantity":1}]}"""), 503);
+        await AssertDocumentedAsync(contract, "post", Orders, await SendAsync(downClient, HttpMethod.Post, Orders, """{"customer_id":"c","items":[{"product_id":"SKU-1001","quantity":1}]}""", key: "k-1"), 503);
         await AssertDocumentedAsync(contract, "get", Order, await SendAsync(downClient, HttpMethod.Get, $"{Orders}/{orderId}"), 503);
     }
 
@@ -286,6 +292,10 @@ public sealed class ApiContractTests(InfrastructureFixture infra)
             var mediaType = response.Content.Headers.ContentType?.MediaType!;
             var body = JsonNode.Parse(text);
             Assert.Null(OpenApiContract.Check(contract.ResponseSchema(method, path, expected, mediaType), body));
+            if (mediaType == ProblemJson)
+            {
+                AssertIsAnExample(documented["content"]![mediaType]!, body, $"{method} {path} {expected}");
+            }
             foreach (var (name, header) in documented["headers"]?.AsObject() ?? [])
             {
                 var value = response.Headers.TryGetValues(name, out var values) ? values.Single() : null;
@@ -302,6 +312,42 @@ public sealed class ApiContractTests(InfrastructureFixture infra)
             return body;
         }
     }
+
+    /// <summary>
+    /// A real problem answer equals one of its response's examples, but for what varies from answer to answer: the
+    /// trace id, order ids, and which fields a 400's errors name (they depend on the body sent; the schema checks their form).
+    /// </summary>
+    private static void AssertIsAnExample(JsonNode mediaType, JsonNode? answer, string what)
+    {
+        var examples = (mediaType["examples"]?.AsObject().Select(e => e.Value!["value"]) ?? []).Append(mediaType["example"]).OfType<JsonNode>().ToList();
+        var normalized = Normalized(answer);
+        Assert.True(examples.Any(example => JsonNode.DeepEquals(Normalized(example), normalized)),
+            $"{what}: the answer {answer?.ToJsonString()} is none of the documented examples: {string.Join(" | ", examples.Select(e => e.ToJsonString()))}");
+    }
+
+    private static JsonNode? Normalized(JsonNode? problem)
+    {
+        var copy = problem?.DeepClone();
+        if (copy is JsonObject obj)
+        {
+            // Each answer has its own (and none where Accept rules JSON out): checked apart.
+            obj.Remove(TraceId);
+            if (obj.ContainsKey("errors"))
+            {
+                obj["errors"] = new JsonObject();
+            }
+        }
+        return ReplaceIds(copy);
+    }
+
+    private static JsonNode? ReplaceIds(JsonNode? node) => node switch
+    {
+        JsonObject obj => new JsonObject(obj.Select(p => KeyValuePair.Create(p.Key, ReplaceIds(p.Value)))),
+        JsonArray array => new JsonArray([.. array.Select(ReplaceIds)]),
+        JsonValue value when value.GetValueKind() == System.Text.Json.JsonValueKind.String =>
+            JsonValue.Create(System.Text.RegularExpressions.Regex.Replace((string)value!, "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "{uuid}")),
+        _ => node?.DeepClone(),
+    };
 
     private static async Task<HttpResponseMessage> SendAsync(HttpClient client, HttpMethod method, string path, string? body = null, string contentType = Json, string? accept = null, string? key = null)
     {
