@@ -119,6 +119,14 @@ public static class OrdersApiDocument
             schema.Required ??= new HashSet<string>();
             schema.Required.Add("status");
             schema.Required.Add("title");
+            // Whoever wrote the problem (a handler or the framework), the framework's problem writer adds the request's trace id.
+            schema.Properties![OrderProblems.TraceIdExtension] = new OpenApiSchema
+            {
+                Type = JsonSchemaType.String,
+                Description = "The request's trace, as the Api's traces and logs name it: its W3C trace context (00-{trace id}-{span id}-{flags}), "
+                    + "or the server's request id where the request is not traced. Quote it when reporting a problem. In every problem answer, "
+                    + "unless the request's Accept header rules JSON out.",
+            };
             if (type == typeof(HttpValidationProblemDetails))
             {
                 schema.Required.Add("errors");
