@@ -17,11 +17,12 @@ namespace OrderPipeline.Api.Orders;
 /// <remarks>
 /// Schema transformers shape the types (by CLR type, so a renamed component cannot slip past), operation transformers
 /// add what the handlers' signatures cannot say (headers, examples, the rules JSON Schema cannot express), and a document
-/// transformer adds the one schema no CLR type carries (a problem naming an order).
+/// transformer adds the schemas no CLR type carries (a problem naming an order, the order status both answers name).
 /// </remarks>
 public static class OrdersApiDocument
 {
     public const string OrderProblemSchema = "OrderProblemDetails";
+    public const string OrderStatusSchema = "OrderStatus";
     public const string UniqueItemPropertiesExtension = "x-unique-item-properties";
     public const string MaxBodyBytesExtension = "x-max-body-bytes";
 
@@ -63,6 +64,15 @@ public static class OrdersApiDocument
                 AllOf = [new OpenApiSchemaReference(nameof(ProblemDetails), document)],
                 Properties = new Dictionary<string, IOpenApiSchema> { [OrderProblems.OrderIdExtension] = OrderIdSchema("The order the problem is about.") },
             };
+            // One status type, named, for the 202 and the 200 alike (a generated client gets one enum, not one per answer).
+            document.Components.Schemas[OrderStatusSchema] = new OpenApiSchema
+            {
+                Type = JsonSchemaType.String,
+                Enum = [.. OrderRules.StatusValues.Select(v => (JsonNode)JsonValue.Create(v))],
+                Description = "An order's status: PENDING until the Processor settles the order as PROCESSED (stock taken) or FAILED (nothing taken).",
+            };
+            StatusOf(document, nameof(PlaceOrderResponse), $"Always {OrderRules.AcceptedStatus}: an order just accepted is {OrderRules.AcceptedStatus} until the Processor settles it.");
+            StatusOf(document, nameof(OrderView), "PENDING until the Processor settles the order as PROCESSED (stock taken) or FAILED (see failure_reason).");
             return Task.CompletedTask;
         });
         return options;
@@ -100,12 +110,10 @@ public static class OrdersApiDocument
         {
             schema.AdditionalPropertiesAllowed = false;
             ReplaceProperty(schema, "order_id", OrderIdSchema("The order's id: GET /api/orders/{order_id} follows it."));
-            Status(Property(schema, "status"), [OrderRules.AcceptedStatus], "An order just accepted is PENDING until the Processor settles it.");
         }
         else if (type == typeof(OrderView))
         {
             ReplaceProperty(schema, "order_id", OrderIdSchema("The order's id."));
-            Status(Property(schema, "status"), OrderRules.StatusValues, "PENDING until the Processor settles the order as PROCESSED (stock taken) or FAILED (see failure_reason).");
             Property(schema, "failure_reason").Description = "Why the order FAILED (insufficient stock, unknown product); null otherwise.";
             Property(schema, "processed_at").Description = "When the order was settled; null while PENDING.";
         }
@@ -294,10 +302,13 @@ public static class OrdersApiDocument
         schema.Examples = [JsonValue.Create(example)];
     }
 
-    private static void Status(OpenApiSchema schema, IEnumerable<string> values, string description)
+    /// <summary>The status property of a component schema, as a reference to <see cref="OrderStatusSchema"/> described for that answer.</summary>
+    private static void StatusOf(OpenApiDocument document, string owner, string description)
     {
-        schema.Enum = [.. values.Select(v => (JsonNode)JsonValue.Create(v))];
-        schema.Description = description;
+        var schema = document.Components?.Schemas?.TryGetValue(owner, out var found) == true && found is OpenApiSchema inline
+            ? inline
+            : throw new InvalidOperationException($"The OpenAPI document has no schema {owner}: the order status could not be stated.");
+        ReplaceProperty(schema, "status", new OpenApiSchemaReference(OrderStatusSchema, document) { Description = description });
     }
 
     private static OpenApiSchema OrderIdSchema(string? description) =>
@@ -308,7 +319,7 @@ public static class OrdersApiDocument
             ? inline
             : throw new InvalidOperationException($"The OpenAPI schema has no inline property {name}: the contract could not be stated.");
 
-    private static void ReplaceProperty(OpenApiSchema schema, string name, OpenApiSchema replacement)
+    private static void ReplaceProperty(OpenApiSchema schema, string name, IOpenApiSchema replacement)
     {
         _ = Property(schema, name);
         schema.Properties![name] = replacement;
