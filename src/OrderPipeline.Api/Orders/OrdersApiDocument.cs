@@ -25,6 +25,7 @@ public static class OrdersApiDocument
     public const string OrderStatusSchema = "OrderStatus";
     public const string UniqueItemPropertiesExtension = "x-unique-item-properties";
     public const string MaxBodyBytesExtension = "x-max-body-bytes";
+    public const string PrimaryErrorMessageExtension = "x-ms-primary-error-message";
 
     private const string Json = "application/json";
     private const string ProblemJson = "application/problem+json";
@@ -123,7 +124,12 @@ public static class OrdersApiDocument
             var status = Property(schema, "status");
             status.Type = JsonSchemaType.Integer;
             status.Pattern = null;
-            Property(schema, "title").Type = JsonSchemaType.String;
+            var title = Property(schema, "title");
+            title.Type = JsonSchemaType.String;
+            // A generated client's exception message (Kiota reads this extension): the title, which every problem has (detail is
+            // absent from the framework's own 401 and 415).
+            title.Extensions ??= new Dictionary<string, IOpenApiExtension>();
+            title.Extensions[PrimaryErrorMessageExtension] = new JsonNodeExtension(JsonValue.Create(true));
             schema.Required ??= new HashSet<string>();
             schema.Required.Add("status");
             schema.Required.Add("title");

@@ -22,6 +22,7 @@ public sealed class ApiContractTests(InfrastructureFixture infra)
     private const string Json = "application/json";
     private const string ProblemJson = "application/problem+json";
     private const string KeyHeader = OrdersApi.IdempotencyKeyHeader;
+    private const string PrimaryErrorMessage = "x-ms-primary-error-message";
     private const string TraceId = "trace_id";
 
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
@@ -122,6 +123,23 @@ public sealed class ApiContractTests(InfrastructureFixture infra)
         }
         // An order just accepted is PENDING, as the 202's description of status says.
         Assert.Contains(OrderRules.AcceptedStatus, (string)contract.ComponentSchema("PlaceOrderResponse")["properties"]!["status"]!["description"]!, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Every_problem_schema_names_its_primary_error_message_for_generated_exceptions()
+    {
+        await using var api = new ServiceFactory<OrderQueries>(infra.ServiceSettings());
+        using var client = api.CreateClient();
+        var contract = await OpenApiContract.FetchAsync(client, Cancellation);
+
+        // Kiota makes an error schema's property marked x-ms-primary-error-message the exception's Message; title is in every problem answer.
+        foreach (var name in new[] { "ProblemDetails", "HttpValidationProblemDetails" })
+        {
+            var schema = contract.ComponentSchema(name);
+            var marked = schema["properties"]!.AsObject().Where(p => p.Value?[PrimaryErrorMessage] is JsonValue value && (bool)value).Select(p => p.Key);
+            Assert.Equal(["title"], marked);
+            Assert.Contains("title", Strings(schema["required"]));
+        }
     }
 
     [Fact]
