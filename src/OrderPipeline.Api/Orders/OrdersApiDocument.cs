@@ -2,7 +2,9 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.OpenApi;
+using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
+using OrderPipeline.Api.Authentication;
 using OrderPipeline.Messaging.Events;
 
 namespace OrderPipeline.Api.Orders;
@@ -23,6 +25,7 @@ public static class OrdersApiDocument
 {
     public const string OrderProblemSchema = "OrderProblemDetails";
     public const string OrderStatusSchema = "OrderStatus";
+    public const string BearerScheme = "bearer";
     public const string UniqueItemPropertiesExtension = "x-unique-item-properties";
     public const string MaxBodyBytesExtension = "x-max-body-bytes";
     public const string PrimaryErrorMessageExtension = "x-ms-primary-error-message";
@@ -55,8 +58,9 @@ public static class OrdersApiDocument
                     break;
             }
         });
-        options.AddDocumentTransformer((document, _, _) =>
+        options.AddDocumentTransformer((document, context, _) =>
         {
+            DescribeAuthentication(document, context.ApplicationServices.GetRequiredService<IOptions<AuthOptions>>().Value);
             document.Components ??= new OpenApiComponents();
             document.Components.Schemas ??= new Dictionary<string, IOpenApiSchema>();
             document.Components.Schemas[OrderProblemSchema] = new OpenApiSchema
@@ -77,6 +81,36 @@ public static class OrdersApiDocument
             return Task.CompletedTask;
         });
         return options;
+    }
+
+    /// <summary>
+    /// The bearer scheme, always described; required by the operations only where the Api requires it, as
+    /// <see cref="AuthenticationExtensions.AddCustomerAuthentication"/> decides from the same <see cref="AuthOptions"/>.
+    /// </summary>
+    private static void DescribeAuthentication(OpenApiDocument document, AuthOptions auth)
+    {
+        document.AddComponent(BearerScheme, new OpenApiSecurityScheme
+        {
+            Type = SecuritySchemeType.Http,
+            Scheme = "bearer",
+            BearerFormat = "JWT",
+            Description = "A JWT whose subject (sub) is the customer id: a signed-in customer places orders as itself and reads its own orders only. "
+                + "Required only where the Api is configured to require it: with Auth:Authority the Api checks the token itself (signed by that OpenID Connect "
+                + "issuer, for Auth:Audience); with Auth:TrustApiGatewayClaims, API Gateway's JWT authorizer checks it in front of the Api. With neither, "
+                + "the Api is open: it asks for no token, reads none, and its operations carry no security requirement. "
+                + (auth.RequiresToken ? "This Api requires it." : "This Api runs open."),
+        });
+        if (!auth.RequiresToken)
+        {
+            return;
+        }
+        foreach (var operation in document.Paths.Values.SelectMany(path => path.Operations?.Values.AsEnumerable() ?? []))
+        {
+            if (operation.OperationId is OrdersApi.PlaceOrderOperation or OrdersApi.GetOrderOperation)
+            {
+                operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(BearerScheme, document)] = [] }];
+            }
+        }
     }
 
     private static void ShapeType(Type type, OpenApiSchema schema)
@@ -193,7 +227,7 @@ public static class OrdersApiDocument
                 await AnswerAsync(OrderProblems.UnsupportedCharset(OrderValidator.CheckCharset("application/json; charset=utf-16")!), services)));
 
         await UnauthorizedAsync(operation, services);
-        Example(Response(operation, StatusCodes.Status403Forbidden, "Signed in, but customer_id is not the token's subject: a customer places orders as itself only."), ProblemJson,
+        Example(Response(operation, StatusCodes.Status403Forbidden, "Signed in, but customer_id is not the bearer token's subject: a customer places orders as itself only. An open Api never answers 403."), ProblemJson,
             await AnswerAsync(OrderProblems.NotYourCustomerId(), services));
 
         var conflict = Response(operation, StatusCodes.Status422UnprocessableEntity,
@@ -258,7 +292,8 @@ public static class OrdersApiDocument
 
     /// <summary>Only when the Api requires a token (Auth:Authority, or behind API Gateway's authorizer): the framework's own 401.</summary>
     private static async Task UnauthorizedAsync(OpenApiOperation operation, IServiceProvider services) =>
-        Example(Response(operation, StatusCodes.Status401Unauthorized, "No valid token, where the Api requires one (Auth:Authority is configured, or API Gateway's JWT authorizer is in front)."), ProblemJson,
+        Example(Response(operation, StatusCodes.Status401Unauthorized, "No valid bearer token (the bearer security scheme), where the Api requires one: Auth:Authority "
+            + "is configured, or API Gateway's JWT authorizer is in front. An open Api never answers 401."), ProblemJson,
             await AnswerAsync(OrderProblems.ForStatus(StatusCodes.Status401Unauthorized), services));
 
     /// <summary>

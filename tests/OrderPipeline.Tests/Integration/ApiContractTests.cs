@@ -22,6 +22,7 @@ public sealed class ApiContractTests(InfrastructureFixture infra)
     private const string Json = "application/json";
     private const string ProblemJson = "application/problem+json";
     private const string KeyHeader = OrdersApi.IdempotencyKeyHeader;
+    private const string Bearer = "bearer";
     private const string PrimaryErrorMessage = "x-ms-primary-error-message";
     private const string TraceId = "trace_id";
 
@@ -139,6 +140,56 @@ public sealed class ApiContractTests(InfrastructureFixture infra)
             var marked = schema["properties"]!.AsObject().Where(p => p.Value?[PrimaryErrorMessage] is JsonValue value && (bool)value).Select(p => p.Key);
             Assert.Equal(["title"], marked);
             Assert.Contains("title", Strings(schema["required"]));
+        }
+    }
+
+    /// <summary>
+    /// The bearer scheme as the Api enforces it: open (no Auth:Authority, no API Gateway claims) it requires and reads no
+    /// token, so its operations carry no requirement; checking JWTs itself, or trusting API Gateway's authorizer, both
+    /// operations require the bearer token, and the Api answers 401 and 403 as documented.
+    /// </summary>
+    [Fact]
+    public async Task The_bearer_scheme_is_documented_and_required_exactly_where_the_api_enforces_it()
+    {
+        const string order = """{"customer_id":"contract","items":[{"product_id":"SKU-1001","quantity":1}]}""";
+        var (queue, _) = await infra.CreateQueuePairAsync("contract-auth");
+
+        await using (var open = new ServiceFactory<OrderQueries>(infra.ServiceSettings(queue)))
+        {
+            using var client = open.CreateClient();
+            var contract = await OpenApiContract.FetchAsync(client, Cancellation);
+            var scheme = contract.Document["components"]?["securitySchemes"]?[Bearer];
+            Assert.True(scheme is not null, "no bearer security scheme");
+            Assert.Equal("http", (string)scheme!["type"]!);
+            Assert.Equal("bearer", (string)scheme["scheme"]!);
+            Assert.Equal("JWT", (string)scheme["bearerFormat"]!);
+            Assert.Contains("Auth:Authority", (string)scheme["description"]!, StringComparison.Ordinal);
+            Assert.Null(contract.Document["security"]);
+            Assert.Null(contract.Operation("post", Orders)["security"]);
+            Assert.Null(contract.Operation("get", Order)["security"]);
+            await AssertDocumentedAsync(contract, "post", Orders, await SendAsync(client, HttpMethod.Post, Orders, order), 202);
+        }
+
+        await using (var checksJwts = new ServiceFactory<OrderQueries>(infra.ServiceSettings(queue).With(("Auth:Authority", "https://issuer.example/"), ("Auth:Audience", "orders-api"))))
+        {
+            using var client = checksJwts.CreateClient();
+            var contract = await OpenApiContract.FetchAsync(client, Cancellation);
+            Assert.Equal("""[{"bearer":[]}]""", contract.Operation("post", Orders)["security"]?.ToJsonString());
+            Assert.Equal("""[{"bearer":[]}]""", contract.Operation("get", Order)["security"]?.ToJsonString());
+            using var refused = await SendAsync(client, HttpMethod.Post, Orders, order);
+            Assert.Equal("Bearer", Assert.Single(refused.Headers.WwwAuthenticate).Scheme);
+            await AssertDocumentedAsync(contract, "post", Orders, refused, 401);
+            await AssertDocumentedAsync(contract, "get", Order, await SendAsync(client, HttpMethod.Get, $"{Orders}/{Guid.NewGuid()}"), 401);
+        }
+
+        await using (var behindGateway = new ServiceFactory<OrderQueries>(infra.ServiceSettings(queue).With(("Auth:TrustApiGatewayClaims", "true"))))
+        {
+            using var client = behindGateway.CreateClient();
+            var contract = await OpenApiContract.FetchAsync(client, Cancellation);
+            Assert.Equal("""[{"bearer":[]}]""", contract.Operation("post", Orders)["security"]?.ToJsonString());
+            Assert.Equal("""[{"bearer":[]}]""", contract.Operation("get", Order)["security"]?.ToJsonString());
+            var claims = """{"authorizer":{"jwt":{"claims":{"sub":"someone-else"}}}}""";
+            await AssertDocumentedAsync(contract, "post", Orders, await SendAsync(client, HttpMethod.Post, Orders, order, headers: [("x-amzn-request-context", claims)]), 403);
         }
     }
 
@@ -409,9 +460,14 @@ public sealed class ApiContractTests(InfrastructureFixture infra)
         _ => node?.DeepClone(),
     };
 
-    private static async Task<HttpResponseMessage> SendAsync(HttpClient client, HttpMethod method, string path, string? body = null, string contentType = Json, string? accept = null, string? key = null)
+    private static async Task<HttpResponseMessage> SendAsync(HttpClient client, HttpMethod method, string path, string? body = null, string contentType = Json, string? accept = null, string? key = null,
+        (string Name, string Value)[]? headers = null)
     {
         using var request = new HttpRequestMessage(method, path);
+        foreach (var (name, value) in headers ?? [])
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
         if (key is not null)
         {
             request.Headers.Add(KeyHeader, key);
