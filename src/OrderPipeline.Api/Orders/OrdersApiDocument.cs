@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.OpenApi;
 using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
 using OrderPipeline.Api.Authentication;
+using OrderPipeline.Api.Idempotency;
 using OrderPipeline.Messaging.Events;
 
 namespace OrderPipeline.Api.Orders;
@@ -186,9 +187,13 @@ public static class OrdersApiDocument
 
     private static async Task DescribePlaceOrderAsync(OpenApiOperation operation, OpenApiDocument? document, IServiceProvider services)
     {
+        var retention = services.GetRequiredService<IOptions<IdempotencyOptions>>().Value.KeyRetention;
         operation.Description =
-            "Validates the order, publishes OrderCreated and answers 202 with the order id. Send an Idempotency-Key header to make retries safe: "
-            + "with one, the order id is derived from the customer and the key, so a retry names the same order.\n\n"
+            "Validates the order, publishes OrderCreated and answers 202 with the order id.\n\n"
+            + "Send an Idempotency-Key with every POST: it is what makes a retry safe. A key names the order issued at its first use by this customer, "
+            + $"for {Duration(retention)}: the same key and body answer with that same order, never a second one. Without a key, a POST sent again after "
+            + $"its answer was lost (a timeout, a dropped connection) or after a 503 {OrderProblems.OutcomeUnknownType} can make a second order; "
+            + "and a client's standard retry middleware sends it again by itself (see the 503 response).\n\n"
             + "Beyond the request schema: the body is UTF-8 JSON (Content-Type application/json, with no charset or charset=utf-8, else 415) "
             + $"of at most {OrderRules.MaxBodyBytes} bytes (else 413); invalid UTF-8, an escaped unpaired surrogate or a property given twice is a 400 on body; "
             + "a product repeated on two lines is a 400 on the later line. All problems in one request are reported together.";
@@ -196,7 +201,10 @@ public static class OrdersApiDocument
         operation.Extensions[MaxBodyBytesExtension] = new JsonNodeExtension(JsonValue.Create(OrderRules.MaxBodyBytes));
 
         var key = Parameter(operation, OrdersApi.IdempotencyKeyHeader);
-        key.Description = $"Makes retries safe: 1 to {OrderRules.MaxIdempotencyKeyLength} visible ASCII characters. The same key and customer always name the same order; the first request's content wins.";
+        key.Description = $"Send one with every POST: it makes retries safe. 1 to {OrderRules.MaxIdempotencyKeyLength} visible ASCII characters (a UUID will do), "
+            + "a new one for each new order, kept with the body until the answer is a 202 or a 4xx. For "
+            + $"{Duration(retention)} the same key and customer name the same order: sent again with the same body it answers with that order; "
+            + "with a different body it is refused (422) and nothing is accepted.";
         key.Schema = new OpenApiSchema
         {
             Type = JsonSchemaType.String,
@@ -241,7 +249,14 @@ public static class OrdersApiDocument
             "Retry after Retry-After seconds, with the same Idempotency-Key. Three cases, by type: "
             + $"{OrderProblems.NotAcceptedType}: the queue refused the order or could not be reached, nothing was accepted; "
             + $"{OrderProblems.OutcomeUnknownType}: the queue did not confirm the order in time, so it may have been accepted: order_id and Location name it; "
-            + $"{OrderProblems.IdempotencyUnavailableType}: a keyed order could not reach the database that remembers keys, nothing was accepted.");
+            + $"{OrderProblems.IdempotencyUnavailableType}: a keyed order could not reach the database that remembers keys, nothing was accepted.\n\n"
+            + "A client's standard retry middleware sends this POST again on 503 by itself: Kiota's RetryHandler (in a generated client's default "
+            + "handlers: 503, 504 and 429, up to 3 times, after Retry-After), the standard resilience handler of Microsoft.Extensions.Http.Resilience "
+            + "(AddStandardResilienceHandler, which .NET Aspire's service defaults put on every HttpClient: 5xx, 408, 429, timeouts and failed "
+            + "connections, every method), Polly retry pipelines. With an Idempotency-Key that is safe: the resend names the same order. Without one, "
+            + $"a resend after {OrderProblems.OutcomeUnknownType} (the order may already be accepted) can make a second order. So send an "
+            + "Idempotency-Key with every POST, or turn such retries off for POST (Kiota: RetryHandlerOption.ShouldRetry; the resilience handler: "
+            + "Retry.DisableForUnsafeHttpMethods()).");
         RetryAfter(unavailable, required: true);
         Header(unavailable, "Location", required: false, "Where the order will be readable if it was accepted after all.", new OpenApiSchema { Type = JsonSchemaType.String, Format = "uri-reference" });
         SetSchema(unavailable, ProblemJson, new OpenApiSchemaReference(OrderProblemSchema, document));
@@ -314,6 +329,11 @@ public static class OrdersApiDocument
         }
         return answer;
     }
+
+    private static string Duration(TimeSpan span) =>
+        span.TotalHours >= 1 && span.TotalHours == Math.Floor(span.TotalHours)
+            ? $"{span.TotalHours:0} hours"
+            : $"{span.TotalMinutes:0.##} minutes";
 
     /// <summary>An order the validator refuses on two fields; the 400 example is its real answer.</summary>
     private static JsonObject ExampleInvalidOrder() => new()

@@ -194,6 +194,24 @@ public sealed class ApiContractTests(InfrastructureFixture infra)
     }
 
     [Fact]
+    public async Task The_document_warns_that_retrying_an_unkeyed_post_on_503_can_make_a_second_order()
+    {
+        await using var api = new ServiceFactory<OrderQueries>(infra.ServiceSettings());
+        using var client = api.CreateClient();
+        var contract = await OpenApiContract.FetchAsync(client, Cancellation);
+
+        // Standard retry middleware (Kiota's RetryHandler, the standard resilience handler) resends a POST on 503 by itself.
+        var unavailable = (string)contract.Response("post", Orders, 503)!["description"]!;
+        Assert.Contains("RetryHandler", unavailable, StringComparison.Ordinal);
+        Assert.Contains("AddStandardResilienceHandler", unavailable, StringComparison.Ordinal);
+        Assert.Contains("second order", unavailable, StringComparison.Ordinal);
+        Assert.Contains("Idempotency-Key", unavailable, StringComparison.Ordinal);
+        // The recommendation, where a client developer reads: the operation and the parameter.
+        Assert.Contains("Send an Idempotency-Key with every POST", (string)contract.Operation("post", Orders)["description"]!, StringComparison.Ordinal);
+        Assert.Contains("Send one with every POST", (string)contract.Parameter("post", Orders, KeyHeader)["description"]!, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Every_example_in_the_document_is_valid_against_its_own_schema()
     {
         await using var api = new ServiceFactory<OrderQueries>(infra.ServiceSettings());
