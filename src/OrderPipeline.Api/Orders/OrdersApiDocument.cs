@@ -77,8 +77,12 @@ public static class OrdersApiDocument
                 Enum = [.. OrderRules.StatusValues.Select(v => (JsonNode)JsonValue.Create(v))],
                 Description = "An order's status: PENDING until the Processor settles the order as PROCESSED (stock taken) or FAILED (nothing taken).",
             };
-            StatusOf(document, nameof(PlaceOrderResponse), $"Always {OrderRules.AcceptedStatus}: an order just accepted is {OrderRules.AcceptedStatus} until the Processor settles it.");
-            StatusOf(document, nameof(OrderView), "PENDING until the Processor settles the order as PROCESSED (stock taken) or FAILED (see failure_reason).");
+            // What status means in each answer is said by the answer's schema: a description beside a $ref is taken by generators
+            // (Kiota) as the referenced enum's own, so the first one met would document OrderStatus for both.
+            StatusOf(document, nameof(PlaceOrderResponse),
+                $"An accepted order: order_id names it, and its status is always {OrderRules.AcceptedStatus} (the Processor settles it shortly).");
+            StatusOf(document, nameof(OrderView),
+                "An order as recorded: its status is PENDING until the Processor settles it as PROCESSED (stock taken) or FAILED (see failure_reason).");
             return Task.CompletedTask;
         });
         return options;
@@ -363,13 +367,14 @@ public static class OrdersApiDocument
         schema.Examples = [JsonValue.Create(example)];
     }
 
-    /// <summary>The status property of a component schema, as a reference to <see cref="OrderStatusSchema"/> described for that answer.</summary>
+    /// <summary>The status property of a component schema as a plain reference to <see cref="OrderStatusSchema"/>; the schema says what it means there.</summary>
     private static void StatusOf(OpenApiDocument document, string owner, string description)
     {
         var schema = document.Components?.Schemas?.TryGetValue(owner, out var found) == true && found is OpenApiSchema inline
             ? inline
             : throw new InvalidOperationException($"The OpenAPI document has no schema {owner}: the order status could not be stated.");
-        ReplaceProperty(schema, "status", new OpenApiSchemaReference(OrderStatusSchema, document) { Description = description });
+        ReplaceProperty(schema, "status", new OpenApiSchemaReference(OrderStatusSchema, document));
+        schema.Description = description;
     }
 
     private static OpenApiSchema OrderIdSchema(string? description) =>

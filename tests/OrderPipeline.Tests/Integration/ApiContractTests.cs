@@ -118,12 +118,11 @@ public sealed class ApiContractTests(InfrastructureFixture infra)
         Assert.Equal(OrderRules.StatusValues, Strings(status["enum"]));
         foreach (var owner in new[] { "PlaceOrderResponse", "OrderView" })
         {
-            var property = contract.ComponentSchema(owner)["properties"]!["status"]!;
-            Assert.Equal("#/components/schemas/OrderStatus", (string?)property["$ref"]);
-            Assert.Null(property["enum"]);
+            // A bare reference: a description beside it would be taken by Kiota as the enum's own (the first one it meets).
+            Assert.Equal("""{"$ref":"#/components/schemas/OrderStatus"}""", contract.ComponentSchema(owner)["properties"]!["status"]!.ToJsonString());
         }
-        // An order just accepted is PENDING, as the 202's description of status says.
-        Assert.Contains(OrderRules.AcceptedStatus, (string)contract.ComponentSchema("PlaceOrderResponse")["properties"]!["status"]!["description"]!, StringComparison.Ordinal);
+        // An order just accepted is PENDING, as the 202's schema says.
+        Assert.Contains($"always {OrderRules.AcceptedStatus}", (string)contract.ComponentSchema("PlaceOrderResponse")["description"]!, StringComparison.Ordinal);
     }
 
     [Fact]
