@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what OrderPipeline needs on a Debian 12 machine with the .NET 10 SDK, and only what is missing:
-# MariaDB (the local MySQL), the SQS emulator and the template validator (from their committed lockfiles),
-# and with --with-browser Chromium for the dashboard's browser tests. Safe to run again.
+# MariaDB (the local MySQL), the SQS emulator and the template validator (from their committed lockfiles), the local
+# .NET tools (.config/dotnet-tools.json: Kiota, for the generated-client test), and with --with-browser Chromium for the
+# dashboard's browser tests. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,4 +30,7 @@ for dir in eng/sqs-emulator infra/validate; do
     npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
   fi
 done
+# The local tools pinned in .config/dotnet-tools.json (Kiota); quick when they are already in the NuGet cache.
+say "dotnet tool restore"
+dotnet tool restore >/dev/null
 say "ready"

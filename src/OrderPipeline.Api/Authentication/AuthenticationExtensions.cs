@@ -16,7 +16,7 @@ public static partial class AuthenticationExtensions
     {
         var settings = builder.Configuration.GetSection(AuthOptions.SectionName).Get<AuthOptions>() ?? new AuthOptions();
         builder.Services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.SectionName);
-        var open = string.IsNullOrEmpty(settings.Authority) && !settings.TrustApiGatewayClaims;
+        var open = !settings.RequiresToken;
         if (!string.IsNullOrEmpty(settings.Authority))
         {
             builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(options =>

@@ -52,7 +52,7 @@ internal static class Extensions
     /// </summary>
     public static WebApplication UseProblemStatusCodePages(this WebApplication app)
     {
-        app.UseStatusCodePages(context => TypedResults.Problem(statusCode: context.HttpContext.Response.StatusCode).ExecuteAsync(context.HttpContext));
+        app.UseStatusCodePages(context => OrderProblems.ForStatus(context.HttpContext.Response.StatusCode).ExecuteAsync(context.HttpContext));
         return app;
     }
 }

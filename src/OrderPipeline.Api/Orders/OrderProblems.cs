@@ -3,8 +3,9 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace OrderPipeline.Api.Orders;
 
 /// <summary>
-/// The problem+json answers about an order's fate, with their <c>type</c> URIs and extensions in one place, so that
-/// every response (and the OpenAPI description) names them the same way. Headers are set on the response here too.
+/// Every problem+json answer the Api gives, with their <c>type</c> URIs and extensions in one place: the handlers answer
+/// with these, and the OpenAPI document's examples are these same results written out (<see cref="OrdersApiDocument"/>),
+/// so an example cannot differ from the answer it shows. Headers are set on the response here too.
 /// </summary>
 public static class OrderProblems
 {
@@ -28,10 +29,77 @@ public static class OrderProblems
     /// <summary>The problem extension naming an order.</summary>
     public const string OrderIdExtension = "order_id";
 
+    /// <summary>
+    /// The request's trace, which the framework's problem details writer adds to every problem answer (its <c>traceId</c>,
+    /// named in the Api's snake_case); not when the request's Accept rules JSON out, where the problem is written as is.
+    /// </summary>
+    public const string TraceIdExtension = "trace_id";
+
     /// <summary>Seconds a client should wait before retrying a 503.</summary>
     public const int RetryAfterSeconds = 5;
 
     public static string Location(string orderId) => $"/api/orders/{orderId}";
+
+    /// <summary>
+    /// What the Api answers when the framework refuses a request before any handler runs (401 from the bearer
+    /// challenge, 415 from the POST's Accepts metadata, 404 and 405 from routing): the status's own title and type.
+    /// </summary>
+    public static ProblemHttpResult ForStatus(int statusCode) => TypedResults.Problem(statusCode: statusCode);
+
+    /// <summary>415: the request declares no JSON content type.</summary>
+    public static ProblemHttpResult UnsupportedMediaType() => TypedResults.Problem(
+        statusCode: StatusCodes.Status415UnsupportedMediaType,
+        title: "Unsupported media type",
+        detail: "Send the order as JSON with Content-Type: application/json.");
+
+    /// <summary>415: JSON declared in a charset other than UTF-8; <paramref name="detail"/> says which (<see cref="OrderValidator.CheckCharset"/>).</summary>
+    public static ProblemHttpResult UnsupportedCharset(string detail) => TypedResults.Problem(
+        statusCode: StatusCodes.Status415UnsupportedMediaType,
+        title: "Unsupported charset",
+        detail: detail);
+
+    /// <summary>413: the body is longer than <see cref="OrderRules.MaxBodyBytes"/>.</summary>
+    public static ProblemHttpResult BodyTooLarge() => TypedResults.Problem(
+        statusCode: StatusCodes.Status413PayloadTooLarge,
+        title: "Request body too large",
+        detail: $"An order body may be at most {OrderRules.MaxBodyBytes} bytes.");
+
+    /// <summary>400: every problem the validator found, by field.</summary>
+    public static ValidationProblem Invalid(IDictionary<string, string[]> errors) =>
+        TypedResults.ValidationProblem(errors, title: "The order is not valid", detail: "See errors: each names a field and what is wrong with it.");
+
+    /// <summary>403: a signed-in customer places orders as itself only.</summary>
+    public static ProblemHttpResult NotYourCustomerId() => TypedResults.Problem(
+        statusCode: StatusCodes.Status403Forbidden,
+        title: "Not your customer id",
+        detail: "customer_id must be the subject of your token.");
+
+    /// <summary>404: the id asked for is not a UUID, so no order has it.</summary>
+    public static ProblemHttpResult NotAnOrderId() =>
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Order not found", detail: "Order ids are UUIDs.");
+
+    /// <summary>404: no such order (or, for a signed-in customer, none of theirs).</summary>
+    public static ProblemHttpResult NotFound(Guid orderId) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Order not found", detail: $"No order {orderId} exists.");
+
+    /// <summary>404: the id was issued moments ago; the order is most likely still on its way to the Processor.</summary>
+    public static ProblemHttpResult RecentlyIssued(HttpContext context) => NotRecordedYet(context, retryAfterSeconds: 1,
+        "No order with this id is recorded yet. If it was accepted moments ago it is still queued for processing: retry shortly.");
+
+    /// <summary>404: the id was issued for an Idempotency-Key, but no order with it is recorded (its POST may have failed).</summary>
+    public static ProblemHttpResult IssuedForKey(HttpContext context) => NotRecordedYet(context, retryAfterSeconds: RetryAfterSeconds,
+        "This id was issued for an Idempotency-Key, but no order with it is recorded yet. If the POST did not answer 202, " +
+        "repeat it with the same Idempotency-Key and body: that sends this same order again.");
+
+    /// <summary>503 to a GET: the order database could not be reached.</summary>
+    public static ProblemHttpResult OrdersUnreadable(HttpContext context)
+    {
+        context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return TypedResults.Problem(
+            statusCode: StatusCodes.Status503ServiceUnavailable,
+            title: "Orders cannot be read right now",
+            detail: "The order database is unreachable; retry later.");
+    }
 
     public static ProblemHttpResult NotAccepted(HttpContext context, bool keyed)
     {
@@ -85,7 +153,7 @@ public static class OrderProblems
             type: IdempotencyUnavailableType);
     }
 
-    public static ProblemHttpResult NotRecordedYet(HttpContext context, int retryAfterSeconds, string detail)
+    private static ProblemHttpResult NotRecordedYet(HttpContext context, int retryAfterSeconds, string detail)
     {
         context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return TypedResults.Problem(

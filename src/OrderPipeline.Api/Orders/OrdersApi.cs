@@ -62,25 +62,16 @@ public static partial class OrdersApi
         var request = context.Request;
         if (!request.HasJsonContentType())
         {
-            return Reject(telemetry, TypedResults.Problem(
-                statusCode: StatusCodes.Status415UnsupportedMediaType,
-                title: "Unsupported media type",
-                detail: "Send the order as JSON with Content-Type: application/json."));
+            return Reject(telemetry, OrderProblems.UnsupportedMediaType());
         }
         if (OrderValidator.CheckCharset(request.ContentType) is { } charsetProblem)
         {
-            return Reject(telemetry, TypedResults.Problem(
-                statusCode: StatusCodes.Status415UnsupportedMediaType,
-                title: "Unsupported charset",
-                detail: charsetProblem));
+            return Reject(telemetry, OrderProblems.UnsupportedCharset(charsetProblem));
         }
         var body = await ReadLimitedAsync(request, OrderRules.MaxBodyBytes, cancellationToken);
         if (body is null)
         {
-            return Reject(telemetry, TypedResults.Problem(
-                statusCode: StatusCodes.Status413PayloadTooLarge,
-                title: "Request body too large",
-                detail: $"An order body may be at most {OrderRules.MaxBodyBytes} bytes."));
+            return Reject(telemetry, OrderProblems.BodyTooLarge());
         }
 
         var (order, errors) = OrderValidator.Validate(body.Value);
@@ -91,16 +82,13 @@ public static partial class OrdersApi
         if (order is null || errors.Count > 0)
         {
             telemetry.RecordRejected(StatusCodes.Status400BadRequest);
-            return TypedResults.ValidationProblem(errors, title: "The order is not valid", detail: "See errors: each names a field and what is wrong with it.");
+            return OrderProblems.Invalid(errors);
         }
 
         if (CustomerIdentity.SubjectOf(context.User) is { } customer && customer != order.CustomerId)
         {
             // A signed-in customer places orders as itself only.
-            return Reject(telemetry, TypedResults.Problem(
-                statusCode: StatusCodes.Status403Forbidden,
-                title: "Not your customer id",
-                detail: "customer_id must be the subject of your token."));
+            return Reject(telemetry, OrderProblems.NotYourCustomerId());
         }
 
         var logger = loggers.CreateLogger(typeof(OrdersApi));
@@ -145,7 +133,7 @@ public static partial class OrdersApi
         }
 
         telemetry.RecordAccepted();
-        return TypedResults.Accepted(OrderProblems.Location(orderId), new PlaceOrderResponse(orderId, "PENDING"));
+        return Accepted(orderId);
     }
 
     public static async Task<Results<Ok<OrderView>, ProblemHttpResult>> GetOrderAsync(
@@ -158,7 +146,7 @@ public static partial class OrdersApi
     {
         if (!Guid.TryParse(orderId, out var id))
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Order not found", detail: "Order ids are UUIDs.");
+            return OrderProblems.NotAnOrderId();
         }
 
         OrderView? order;
@@ -172,13 +160,12 @@ public static partial class OrdersApi
         }
         catch (MySqlException)
         {
-            context.Response.Headers.RetryAfter = "5";
-            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Orders cannot be read right now", detail: "The order database is unreachable; retry later.");
+            return OrderProblems.OrdersUnreadable(context);
         }
         if (order is not null && CustomerIdentity.SubjectOf(context.User) is { } customer && customer != order.CustomerId)
         {
             // Another customer's order is answered as if it did not exist: its id says nothing to whoever guesses it.
-            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Order not found", detail: $"No order {id} exists.");
+            return OrderProblems.NotFound(id);
         }
         if (order is not null)
         {
@@ -189,17 +176,18 @@ public static partial class OrdersApi
         // still on its way, so say so (and when to look again) instead of a bare "not found".
         if (IsRecent(id, clock))
         {
-            return OrderProblems.NotRecordedYet(context, retryAfterSeconds: 1,
-                "No order with this id is recorded yet. If it was accepted moments ago it is still queued for processing: retry shortly.");
+            return OrderProblems.RecentlyIssued(context);
         }
         if (issuedForKey)
         {
-            return OrderProblems.NotRecordedYet(context, retryAfterSeconds: OrderProblems.RetryAfterSeconds,
-                "This id was issued for an Idempotency-Key, but no order with it is recorded yet. If the POST did not answer 202, " +
-                "repeat it with the same Idempotency-Key and body: that sends this same order again.");
+            return OrderProblems.IssuedForKey(context);
         }
-        return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Order not found", detail: $"No order {id} exists.");
+        return OrderProblems.NotFound(id);
     }
+
+    /// <summary>202: the order is on the queue; Location and order_id name it.</summary>
+    public static Accepted<PlaceOrderResponse> Accepted(string orderId) =>
+        TypedResults.Accepted(OrderProblems.Location(orderId), new PlaceOrderResponse(orderId, OrderRules.AcceptedStatus));
 
     private static bool IsRecent(Guid id, TimeProvider clock) =>
         OrderIds.IssuedAt(id) is { } issuedAt && clock.GetUtcNow() - issuedAt is var age && age < RecordingWindow && age > -TimeSpan.FromMinutes(1);
