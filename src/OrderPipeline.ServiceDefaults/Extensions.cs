@@ -65,14 +65,12 @@ public static class Extensions
         // Exported only where an orchestrator or collector says where to (OTEL_EXPORTER_OTLP_ENDPOINT), as in Aspire.
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
-            // Aspire asks for in-memory retries of failed exports (OTEL_DOTNET_EXPERIMENTAL_OTLP_RETRY=in_memory). On
-            // shutdown they held a service 5-10 s after SIGTERM, so DCP killed it (at 6 s) before its own shutdown ran.
+            // Telemetry is best effort: Aspire's in-memory export retries held a stopping service past DCP's kill timeout,
+            // before its own shutdown ran (docs/local-development.md, "What running it costs").
             builder.Configuration["OTEL_DOTNET_EXPERIMENTAL_OTLP_RETRY"] = "";
             builder.Services.AddOpenTelemetry().UseOtlpExporter();
-            // Otherwise the exporter takes its HttpClient from IHttpClientFactory, with the standard resilience
-            // handler configured above for every client: retries within a 30 s budget per export. A stopping service
-            // then waited 5-13 s on its last export (to a dashboard that is stopping too) and was killed by DCP before
-            // its own shutdown ran. Telemetry is best effort: one plain attempt, bounded by the exporter's timeout.
+            // For the same reason one plain attempt per export, bounded by the exporter's timeout, instead of the standard
+            // resilience handler every HttpClient gets above.
             builder.Services.ConfigureAll<OtlpExporterOptions>(otlp => otlp.HttpClientFactory = () => new HttpClient
             {
                 Timeout = TimeSpan.FromMilliseconds(otlp.TimeoutMilliseconds),

@@ -5,8 +5,8 @@ using OrderPipeline.Messaging.Publishing;
 namespace OrderPipeline.Api.Publishing;
 
 /// <summary>
-/// Lets concurrent requests share SendMessageBatch calls (Issue 12: one SendMessage per order held the Api to a
-/// fraction of what the queue takes). Each caller awaits its own message's result, given only once SQS answered for
+/// Lets concurrent requests share SendMessageBatch calls (one SendMessage per order held the Api to a fraction of what
+/// the queue takes; see docs/cpu-per-order.md). Each caller awaits its own message's result, given only once SQS answered for
 /// that message, so a 202 still means SQS stored the order. A message waits for company at most
 /// <see cref="CoalescingOptions.Window"/>, and only while another call is in flight or others are already waiting: a
 /// lone request (the Lambda case, one request per instance) is sent at once.
