@@ -1,8 +1,3 @@
-using OrderPipeline.AppHost.MySql;
-using OrderPipeline.AppHost.ProjectResources;
-using OrderPipeline.AppHost.Sqs;
-using OrderPipeline.AppHost.Supervision;
-
 var builder = DistributedApplication.CreateBuilder(args);
 var settings = builder.Configuration.GetSection("AppHost");
 var dataDirectory = Path.GetFullPath(settings["DataDirectory"] ?? Path.Combine(builder.AppHostDirectory, "..", "..", ".orderpipeline"));

@@ -1,7 +1,10 @@
 using System.Reflection;
 
-namespace OrderPipeline.AppHost.ProjectResources;
+namespace Aspire.Hosting;
 
+/// <summary>
+/// Provides extension methods for running a project resource's built program.
+/// </summary>
 public static class BuildOutputExtensions
 {
     /// <summary>The configuration the AppHost was built in; its project references were built in the same one.</summary>
@@ -13,8 +16,12 @@ public static class BuildOutputExtensions
     /// project through that wrapper, which builds nothing here (the AppHost's build already built the project) yet
     /// stays alive beside the service for its whole life: about 130 MB and one more process per project.
     /// </summary>
+    /// <param name="builder">The builder for the <see cref="ProjectResource"/>.</param>
+    /// <returns>A reference to the <see cref="IResourceBuilder{T}"/>.</returns>
     public static IResourceBuilder<ProjectResource> WithBuiltProgram(this IResourceBuilder<ProjectResource> builder)
     {
+        ArgumentNullException.ThrowIfNull(builder);
+
         var projectPath = builder.Resource.GetProjectMetadata().ProjectPath;
         var projectDirectory = Path.GetDirectoryName(projectPath)!;
         var program = Path.Combine(projectDirectory, "bin", Configuration, "net10.0", Path.GetFileNameWithoutExtension(projectPath));
