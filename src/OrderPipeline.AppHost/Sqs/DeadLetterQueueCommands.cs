@@ -15,7 +15,7 @@ internal static class DeadLetterQueueCommands
         deadLetterQueue
             .WithCommand("redrive", "Redrive to source queue", context => RedriveAsync(queue, context), new CommandOptions
             {
-                Description = $"Moves every message in {queue.QueueName} back to {queue.SourceQueue?.QueueName}.",
+                Description = $"Moves the messages in {queue.QueueName} back to {queue.SourceQueue?.QueueName}; one that comes back during the redrive stays for the next.",
                 ConfirmationMessage = $"Send every message in {queue.QueueName} back to {queue.SourceQueue?.QueueName} to be processed again?",
                 IconName = "ArrowRedo",
                 IsHighlighted = true,
