@@ -135,7 +135,7 @@ public static class MySqlBuilderExtensions
     }
 
     /// <summary>
-    /// Adds the dashboard command "Reset to schema and sample data": it empties the database and runs
+    /// Adds the dashboard command "Reset to schema and sample data": it drops the database, creates it empty and runs
     /// <paramref name="migrations"/> again, which applies the schema and the sample data. The local "start over",
     /// without restarting anything else.
     /// </summary>
@@ -148,12 +148,12 @@ public static class MySqlBuilderExtensions
         ArgumentNullException.ThrowIfNull(migrations);
 
         var database = builder.Resource;
-        return builder.WithCommand("reset-database", "Reset to schema and sample data",
+        return builder.WithCommand(DatabaseReset.CommandName, "Reset to schema and sample data",
             context => DatabaseReset.RunAsync(database, migrations.Resource, context),
             new CommandOptions
             {
-                Description = $"Drops every table in {database.DatabaseName} and runs {migrations.Resource.Name} again.",
-                ConfirmationMessage = $"Delete every order and put back the sample inventory in {database.DatabaseName}?",
+                Description = $"Drops the database {database.DatabaseName}, creates it empty and runs {migrations.Resource.Name} again.",
+                ConfirmationMessage = $"Drop the database {database.DatabaseName} with everything in it, create it empty and run {migrations.Resource.Name} to apply the schema and the sample inventory?",
                 IconName = "ArrowReset",
                 UpdateState = context => context.ResourceSnapshot.HealthStatus == HealthStatus.Healthy
                     ? ResourceCommandState.Enabled
