@@ -1,8 +1,3 @@
-using OrderPipeline.AppHost.MySql;
-using OrderPipeline.AppHost.ProjectResources;
-using OrderPipeline.AppHost.Sqs;
-using OrderPipeline.AppHost.Supervision;
-
 var builder = DistributedApplication.CreateBuilder(args);
 var settings = builder.Configuration.GetSection("AppHost");
 var dataDirectory = Path.GetFullPath(settings["DataDirectory"] ?? Path.Combine(builder.AppHostDirectory, "..", "..", ".orderpipeline"));
@@ -17,7 +12,7 @@ var sqs = builder.AddSqsEmulator("sqs", port: settings.GetValue<int?>("SqsPort")
     .WithAutoRestart();
 if (settings.GetValue<bool>("SqsPersistence"))
 {
-    // Messages then survive the emulator's restarts, at a price in speed measured in the README.
+    // Messages then survive the emulator's restarts, at a price in speed (docs/performance.md).
     sqs.WithDataDirectory(Path.Combine(dataDirectory, "sqs"));
 }
 var orderCreatedDlq = sqs.AddQueue("order-created-dlq");
@@ -25,7 +20,6 @@ var orderCreated = sqs.AddQueue("order-created").WithDeadLetterQueue(orderCreate
 var orderProcessedDlq = sqs.AddQueue("order-processed-dlq");
 var orderProcessed = sqs.AddQueue("order-processed").WithDeadLetterQueue(orderProcessedDlq, maxReceiveCount: 3);
 
-// The services speak plain HTTP on loopback (TLS ends at API Gateway in AWS), so they need no development certificate.
 // The versioned migrations, applied before any service runs (the same step a deployment to AWS runs), and the
 // sample products, which a laptop wants and production does not.
 var migrations = builder.AddProject<Projects.OrderPipeline_Migrations>("migrations")
@@ -36,44 +30,28 @@ var migrations = builder.AddProject<Projects.OrderPipeline_Migrations>("migratio
     .WaitFor(orders);
 orders.WithResetCommand(migrations);
 
+// The services: each runs its built program, is healthy on /health, starts after the migrations, restarts on a crash.
 builder.AddProject<Projects.OrderPipeline_Api>("api")
-    .WithBuiltProgram()
-    .WithoutHttpsCertificate()
     // Not proxied: the clients' requests reach Kestrel directly instead of through DCP's proxy process.
     .WithHttpEndpoint(port: settings.GetValue<int?>("ApiPort"), name: "http", isProxied: false)
-    .WithHttpHealthCheck("/health")
-    .WithReference(orders)
-    .WithReference(orderCreated)
-    .WaitForCompletion(migrations)
-    .WaitFor(orderCreated)
-    .WithAutoRestart();
+    .AsService(migrations)
+    .WithReference(orders).WithReference(orderCreated)
+    .WaitFor(orderCreated);
 
 // One Processor by default; AppHost:Processors runs more side by side, as several instances would run in AWS.
 for (var instance = 1; instance <= Math.Max(1, settings.GetValue<int?>("Processors") ?? 1); instance++)
 {
     builder.AddProject<Projects.OrderPipeline_Processor>(instance == 1 ? "processor" : $"processor-{instance}")
-        .WithBuiltProgram()
-        .WithoutHttpsCertificate()
         .WithHttpEndpoint(name: "http")
-        .WithHttpHealthCheck("/health")
-        .WithReference(orders)
-        .WithReference(orderCreated)
-        .WithReference(orderProcessed)
-        .WaitForCompletion(migrations)
-        .WaitFor(orderCreated)
-        .WaitFor(orderProcessed)
-        .WithAutoRestart();
+        .AsService(migrations)
+        .WithReference(orders).WithReference(orderCreated).WithReference(orderProcessed)
+        .WaitFor(orderCreated).WaitFor(orderProcessed);
 }
 
 builder.AddProject<Projects.OrderPipeline_Notifier>("notifier")
-    .WithBuiltProgram()
-    .WithoutHttpsCertificate()
     .WithHttpEndpoint(name: "http")
-    .WithHttpHealthCheck("/health")
-    .WithReference(orders)
-    .WithReference(orderProcessed)
-    .WaitForCompletion(migrations)
-    .WaitFor(orderProcessed)
-    .WithAutoRestart();
+    .AsService(migrations)
+    .WithReference(orders).WithReference(orderProcessed)
+    .WaitFor(orderProcessed);
 
 builder.Build().Run();

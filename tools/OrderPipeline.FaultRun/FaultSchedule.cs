@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using OrderPipeline.AppHost.MySql;
+using Aspire.Hosting.ApplicationModel;
 
 namespace OrderPipeline.FaultRun;
 

@@ -4,9 +4,14 @@ using MySqlConnector;
 
 namespace OrderPipeline.AppHost.MySql;
 
-/// <summary>The database's "reset" command: drop and recreate it, then run the migration step again and wait for it.</summary>
+/// <summary>
+/// The database's "reset" command (<see cref="MySqlBuilderExtensions.WithResetCommand"/>): drop the database, create
+/// it empty, then run the migration step again and wait for it.
+/// </summary>
 internal static class DatabaseReset
 {
+    public const string CommandName = "reset-database";
+
     private static readonly TimeSpan MigrationTimeout = TimeSpan.FromMinutes(2);
 
     public static async Task<ExecuteCommandResult> RunAsync(MySqlDatabaseResource database, IResource migrations, ExecuteCommandContext context)
@@ -16,13 +21,15 @@ internal static class DatabaseReset
         var notifications = services.GetRequiredService<ResourceNotificationService>();
         var cancellationToken = context.CancellationToken;
 
-        var connectionString = await database.ConnectionStringExpression.GetValueAsync(cancellationToken).ConfigureAwait(false);
+        // Signed in to the server, not to the database, so that a database an earlier reset left dropped is created
+        // again. The application user's grants on the database's name outlive the database itself.
+        var connectionString = await database.Parent.ConnectionStringExpression.GetValueAsync(cancellationToken).ConfigureAwait(false);
         await using (var connection = new MySqlConnection(connectionString))
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
             var name = new MySqlCommandBuilder().QuoteIdentifier(database.DatabaseName);
             await using var command = new MySqlCommand(
-                $"DROP DATABASE {name}; CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;", connection);
+                $"DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;", connection);
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
         logger.LogWarning("Database {Database} dropped and created empty; running {Migrations}", database.DatabaseName, migrations.Name);

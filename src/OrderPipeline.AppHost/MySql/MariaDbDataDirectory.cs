@@ -49,7 +49,7 @@ internal static class MariaDbDataDirectory
         var sql = new StringBuilder()
             .AppendLine($"CREATE USER IF NOT EXISTS {user} IDENTIFIED BY {secret};")
             .AppendLine($"ALTER USER {user} IDENTIFIED BY {secret};");
-        foreach (var database in server.Databases)
+        foreach (var database in server.DatabaseResources)
         {
             var name = QuoteIdentifier(database.DatabaseName);
             sql.AppendLine($"CREATE DATABASE IF NOT EXISTS {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;")

@@ -1,26 +1,38 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using MySqlConnector;
+using OrderPipeline.AppHost.MySql;
 
-namespace OrderPipeline.AppHost.MySql;
+namespace Aspire.Hosting;
 
 /// <summary>
-/// MySQL for the app model, as a local MariaDB server. Names and shapes follow Aspire.Hosting.MySql
-/// (<c>AddMySql</c>, <c>AddDatabase</c>, a "tcp" endpoint, a password parameter, health checks), so that with a
-/// container engine that package can take its place by changing the <c>using</c> and the data-directory line.
+/// Provides extension methods for adding MySQL resources, run as a local MariaDB server, to an
+/// <see cref="IDistributedApplicationBuilder"/>. Names and shapes follow Aspire.Hosting.MySql (<c>AddMySql</c>,
+/// <c>AddDatabase</c>, a "tcp" endpoint, a password parameter, health checks), so that with a container engine that
+/// package can take its place: <see cref="WithDataDirectory"/> becomes <c>WithDataBindMount</c> or <c>WithDataVolume</c>.
 /// </summary>
 public static class MySqlBuilderExtensions
 {
     /// <summary>
-    /// A MariaDB server on loopback. Its application user's password is the secret parameter <c>{name}-password</c>
-    /// (generated unless configured); its data live in <c>.data/{name}</c> beside the AppHost unless
-    /// <see cref="WithDataDirectory"/> says otherwise.
+    /// Adds a MySQL server resource to the application model: a MariaDB server on loopback, run as an executable.
     /// </summary>
+    /// <param name="builder">The <see cref="IDistributedApplicationBuilder"/>.</param>
+    /// <param name="name">The name of the resource.</param>
+    /// <param name="password">The parameter used to provide the application user's password. If <see langword="null"/>
+    /// the secret parameter <c>{name}-password</c> is used, generated unless configured.</param>
+    /// <param name="port">The host port for MySQL. If <see langword="null"/> a free port is chosen.</param>
+    /// <returns>A reference to the <see cref="IResourceBuilder{T}"/>.</returns>
+    /// <remarks>
+    /// The server's data live in <c>.data/{name}</c> beside the AppHost unless <see cref="WithDataDirectory"/> says
+    /// otherwise. The resource has a health check: a resource that waits for it waits until it answers queries.
+    /// </remarks>
+    /// <exception cref="DistributedApplicationException">MariaDB is not installed.</exception>
     public static IResourceBuilder<MySqlServerResource> AddMySql(this IDistributedApplicationBuilder builder, [ResourceName] string name,
         IResourceBuilder<ParameterResource>? password = null, int? port = null)
     {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrEmpty(name);
+
         var serverPath = MariaDb.Find("mariadbd")
             ?? throw new DistributedApplicationException("MariaDB is not installed: run 'bash eng/setup.sh' (or 'apt-get install -y mariadb-server mariadb-client').");
         var passwordParameter = password?.Resource
@@ -68,17 +80,40 @@ public static class MySqlBuilderExtensions
             .WithHealthCheck(healthCheckKey);
     }
 
-    /// <summary>Keeps the server's data in <paramref name="path"/> between runs; <paramref name="reset"/> empties it on this run's first start.</summary>
+    /// <summary>
+    /// Keeps the server's data in a folder of the host between runs.
+    /// </summary>
+    /// <param name="builder">The builder for the <see cref="MySqlServerResource"/>.</param>
+    /// <param name="path">The folder that holds the data directory, the socket and the server's error log.</param>
+    /// <param name="reset"><see langword="true"/> to empty the folder at this run's first start of the server.</param>
+    /// <returns>A reference to the <see cref="IResourceBuilder{T}"/>.</returns>
     public static IResourceBuilder<MySqlServerResource> WithDataDirectory(this IResourceBuilder<MySqlServerResource> builder, string path, bool reset = false)
     {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+
         builder.Resource.Home = Path.GetFullPath(path);
         builder.WithWorkingDirectory(builder.Resource.Home);
         return reset ? builder.WithAnnotation(new ResetDataAnnotation(), ResourceAnnotationMutationBehavior.Replace) : builder;
     }
 
-    /// <summary>A database on the server, created (with the application user's grants) each time the server starts.</summary>
+    /// <summary>
+    /// Adds a MySQL database to the application model. The server creates it, and grants the application user every
+    /// privilege on it, each time it starts.
+    /// </summary>
+    /// <param name="builder">The MySQL server resource builder.</param>
+    /// <param name="name">The name of the resource. This name will be used as the connection string name when referenced in a dependency.</param>
+    /// <param name="databaseName">The name of the database. If not provided, this defaults to the same value as <paramref name="name"/>.</param>
+    /// <returns>A reference to the <see cref="IResourceBuilder{T}"/>.</returns>
+    /// <remarks>
+    /// The database has its own health check, and its state follows its server's: a resource that waits for it waits
+    /// until it answers queries.
+    /// </remarks>
     public static IResourceBuilder<MySqlDatabaseResource> AddDatabase(this IResourceBuilder<MySqlServerResource> builder, [ResourceName] string name, string? databaseName = null)
     {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrEmpty(name);
+
         var database = new MySqlDatabaseResource(name, databaseName ?? name, builder.Resource);
         builder.Resource.AddDatabase(database);
 
@@ -97,6 +132,60 @@ public static class MySqlBuilderExtensions
             .WithIconName("Database")
             .WithInitialState(new CustomResourceSnapshot { ResourceType = "MySQL database", State = KnownResourceStates.Waiting, Properties = [] })
             .WithHealthCheck(healthCheckKey);
+    }
+
+    /// <summary>
+    /// Adds the dashboard command "Reset to schema and sample data": it drops the database, creates it empty and runs
+    /// <paramref name="migrations"/> again, which applies the schema and the sample data. The local "start over",
+    /// without restarting anything else.
+    /// </summary>
+    /// <param name="builder">The builder for the <see cref="MySqlDatabaseResource"/>.</param>
+    /// <param name="migrations">The one-shot resource that applies the schema and the sample data, then exits.</param>
+    /// <returns>A reference to the <see cref="IResourceBuilder{T}"/>.</returns>
+    public static IResourceBuilder<MySqlDatabaseResource> WithResetCommand(this IResourceBuilder<MySqlDatabaseResource> builder, IResourceBuilder<IResource> migrations)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(migrations);
+
+        var database = builder.Resource;
+        return builder.WithCommand(DatabaseReset.CommandName, "Reset to schema and sample data",
+            context => DatabaseReset.RunAsync(database, migrations.Resource, context),
+            new CommandOptions
+            {
+                Description = $"Drops the database {database.DatabaseName}, creates it empty and runs {migrations.Resource.Name} again.",
+                ConfirmationMessage = $"Drop the database {database.DatabaseName} with everything in it, create it empty and run {migrations.Resource.Name} to apply the schema and the sample inventory?",
+                IconName = "ArrowReset",
+                UpdateState = context => context.ResourceSnapshot.HealthStatus == HealthStatus.Healthy
+                    ? ResourceCommandState.Enabled
+                    : ResourceCommandState.Disabled,
+            });
+    }
+
+    /// <summary>
+    /// Adds dashboard commands that put the server into the states a production database goes through: a failover that
+    /// leaves it refusing writes, a host that stops answering. Anyone can watch the pipeline ride them out; the fault
+    /// run and the tests use the same commands (their names are in <see cref="MySqlOutageCommands"/>).
+    /// </summary>
+    /// <param name="builder">The builder for the <see cref="MySqlServerResource"/>.</param>
+    /// <returns>A reference to the <see cref="IResourceBuilder{T}"/>.</returns>
+    public static IResourceBuilder<MySqlServerResource> WithOutageCommands(this IResourceBuilder<MySqlServerResource> builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+
+        var server = builder.Resource;
+        return builder
+            .WithCommand(MySqlOutageCommands.RefuseWrites, "Refuse writes (as after a failover)",
+                context => MySqlOutage.RunAdminSqlAsync(server, "SET GLOBAL read_only = ON", "The server refuses writes (read_only = ON)", context),
+                MySqlOutage.Options("The server goes read-only, as a new primary does during a failover: writes fail with error 1290, reads work.", "LockClosed", running: true))
+            .WithCommand(MySqlOutageCommands.AcceptWrites, "Accept writes again",
+                context => MySqlOutage.RunAdminSqlAsync(server, "SET GLOBAL read_only = OFF", "The server accepts writes again", context),
+                MySqlOutage.Options("Ends a read-only period.", "LockOpen", running: true))
+            .WithCommand(MySqlOutageCommands.Freeze, "Freeze (SIGSTOP)",
+                context => MySqlOutage.SignalAsync(server, "STOP", "The server is frozen: connections hang until it is thawed", context),
+                MySqlOutage.Options("Stops the server's process without ending it, like a hung host: connections are accepted by the kernel and never answered.", "Pause", running: true))
+            .WithCommand(MySqlOutageCommands.Thaw, "Thaw (SIGCONT)",
+                context => MySqlOutage.SignalAsync(server, "CONT", "The server runs again", context),
+                MySqlOutage.Options("Resumes a frozen server.", "Play", running: false));
     }
 
     private static async Task FollowServerStateAsync(MySqlDatabaseResource database, ResourceNotificationService notifications, CancellationToken cancellationToken)
@@ -121,23 +210,6 @@ public static class MySqlBuilderExtensions
             // The AppHost is stopping.
         }
     }
-
-    /// <summary>
-    /// A dashboard command that empties the database and runs <paramref name="migrations"/> again, which applies the
-    /// schema and the sample data: the local "start over" without restarting anything else.
-    /// </summary>
-    public static IResourceBuilder<MySqlDatabaseResource> WithResetCommand(this IResourceBuilder<MySqlDatabaseResource> builder, IResourceBuilder<IResource> migrations) =>
-        builder.WithCommand("reset-database", "Reset to schema and sample data",
-            context => DatabaseReset.RunAsync(builder.Resource, migrations.Resource, context),
-            new CommandOptions
-            {
-                Description = $"Drops every table in {builder.Resource.DatabaseName} and runs {migrations.Resource.Name} again.",
-                ConfirmationMessage = $"Delete every order and put back the sample inventory in {builder.Resource.DatabaseName}?",
-                IconName = "ArrowReset",
-                UpdateState = context => context.ResourceSnapshot.HealthStatus == HealthStatus.Healthy
-                    ? ResourceCommandState.Enabled
-                    : ResourceCommandState.Disabled,
-            });
 
     /// <summary>Set by <see cref="WithDataDirectory"/> when the data directory is to be emptied; taken by the first start only.</summary>
     private sealed class ResetDataAnnotation : IResourceAnnotation

@@ -1,9 +1,13 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using OrderPipeline.AppHost.Supervision;
 
-namespace OrderPipeline.AppHost.Supervision;
+namespace Aspire.Hosting;
 
+/// <summary>
+/// Provides extension methods for restarting resources that exit on their own.
+/// </summary>
 public static class AutoRestartExtensions
 {
     /// <summary>
@@ -12,8 +16,15 @@ public static class AutoRestartExtensions
     /// <paramref name="maxConsecutiveRestarts"/> restarts that never got healthy the AppHost leaves it stopped.
     /// A stop from the dashboard, and the AppHost's own shutdown, are respected.
     /// </summary>
+    /// <typeparam name="T">The type of the resource.</typeparam>
+    /// <param name="builder">The resource builder.</param>
+    /// <param name="maxConsecutiveRestarts">Restarts in a row without the resource becoming healthy, before giving up; at least 1.</param>
+    /// <returns>A reference to the <see cref="IResourceBuilder{T}"/>.</returns>
     public static IResourceBuilder<T> WithAutoRestart<T>(this IResourceBuilder<T> builder, int maxConsecutiveRestarts = 10) where T : IResource
     {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxConsecutiveRestarts, 1);
+
         builder.ApplicationBuilder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ResourceSupervisor>());
         return builder.WithAnnotation(new AutoRestartAnnotation(maxConsecutiveRestarts, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30)),
             ResourceAnnotationMutationBehavior.Replace);

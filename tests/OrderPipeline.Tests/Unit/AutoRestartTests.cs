@@ -1,3 +1,4 @@
+using Aspire.Hosting.ApplicationModel;
 using OrderPipeline.AppHost.Supervision;
 
 namespace OrderPipeline.Tests.Unit;

@@ -1,0 +1,35 @@
+namespace Aspire.Hosting;
+
+/// <summary>
+/// Provides extension methods for the system's long-running services.
+/// </summary>
+public static class ServiceResourceBuilderExtensions
+{
+    /// <summary>
+    /// Makes the project one of the system's long-running services: its built program run directly
+    /// (<see cref="BuiltProgramResourceBuilderExtensions.WithBuiltProgram"/>), plain HTTP without a development
+    /// certificate (TLS ends in front of the services in AWS), healthy when <c>/health</c> answers on its "http"
+    /// endpoint, started once <paramref name="migrations"/> has completed successfully, and started again when it
+    /// exits on its own (<see cref="AutoRestartExtensions.WithAutoRestart"/>).
+    /// </summary>
+    /// <param name="builder">The builder for the <see cref="ProjectResource"/>, which has an HTTP endpoint named "http".</param>
+    /// <param name="migrations">The one-shot resource that applies the schema.</param>
+    /// <returns>A reference to the <see cref="IResourceBuilder{T}"/>.</returns>
+    /// <exception cref="InvalidOperationException">The project has no endpoint named "http" (add it first, with <c>WithHttpEndpoint</c>).</exception>
+    public static IResourceBuilder<ProjectResource> AsService(this IResourceBuilder<ProjectResource> builder, IResourceBuilder<IResource> migrations)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(migrations);
+        if (!builder.Resource.Annotations.OfType<EndpointAnnotation>().Any(e => e.Name == "http"))
+        {
+            throw new InvalidOperationException($"{builder.Resource.Name} has no endpoint named \"http\" for its health check: call WithHttpEndpoint(name: \"http\") before AsService.");
+        }
+
+        return builder
+            .WithBuiltProgram()
+            .WithoutHttpsCertificate()
+            .WithHttpHealthCheck("/health")
+            .WaitForCompletion(migrations)
+            .WithAutoRestart();
+    }
+}
