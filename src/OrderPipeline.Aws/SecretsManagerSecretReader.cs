@@ -38,7 +38,8 @@ public sealed class SecretsManagerSecretReader(string region, AwsCredentials cre
 
         using var request = new HttpRequestMessage(HttpMethod.Post, $"https://{host}/") { Content = new ByteArrayContent(body) };
         request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse("application/x-amz-json-1.1");
-        foreach (var (name, value) in headers.Where(h => !h.Key.Equals("host", StringComparison.OrdinalIgnoreCase) && !h.Key.Equals("content-type", StringComparison.OrdinalIgnoreCase)))
+        foreach (var (name, value) in headers.Where(h => !h.Key.Equals("host", StringComparison.OrdinalIgnoreCase)
+            && !h.Key.Equals("content-type", StringComparison.OrdinalIgnoreCase)))
         {
             request.Headers.TryAddWithoutValidation(name, value);
         }

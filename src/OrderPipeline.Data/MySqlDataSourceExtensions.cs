@@ -42,7 +42,8 @@ public static class MySqlDataSourceExtensions
     public static IHostApplicationBuilder AddMySqlOutageDetection(this IHostApplicationBuilder builder, string probeSql, TimeSpan? probeTimeout = null)
     {
         builder.Services.AddSingleton<OrderPipeline.Outages.IOutageDetector>(sp => new MySqlOutageDetector(
-            sp.GetRequiredService<MySqlDataSource>(), probeSql, probeTimeout ?? TimeSpan.FromSeconds(3), sp.GetRequiredService<ILogger<MySqlOutageDetector>>()));
+            sp.GetRequiredService<MySqlDataSource>(), probeSql, probeTimeout ?? TimeSpan.FromSeconds(3),
+            sp.GetRequiredService<ILogger<MySqlOutageDetector>>()));
         return builder;
     }
 

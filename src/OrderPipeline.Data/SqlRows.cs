@@ -32,7 +32,9 @@ public static class SqlRows
     /// <c>CASE key WHEN @k0 THEN @v0 … END</c>: a different value for each row of one UPDATE. The keys' parameters
     /// (<c>@{keyName}{i}</c>) must already be in <paramref name="parameters"/>.
     /// </summary>
-    public static string Case<T>(string keyColumn, string keyName, IReadOnlyList<T> rows, string valueName, DynamicParameters parameters, Func<T, object?> value)
+    public static string Case<T>(
+        string keyColumn, string keyName, IReadOnlyList<T> rows, string valueName, DynamicParameters parameters,
+        Func<T, object?> value)
     {
         var whens = new List<string>(rows.Count);
         for (var i = 0; i < rows.Count; i++)

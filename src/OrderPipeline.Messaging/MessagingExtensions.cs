@@ -41,7 +41,8 @@ public static class MessagingExtensions
     }
 
     /// <summary>
-    /// Consumes one queue (call <see cref="AddSqsMessaging"/> first, naming it among the queues used) with <typeparamref name="THandler"/>: a long-polling consumer (on unless
+    /// Consumes one queue (call <see cref="AddSqsMessaging"/> first, naming it among the queues used) with
+    /// <typeparamref name="THandler"/>: a long-polling consumer (on unless
     /// <c>Messaging:Consumer:Enabled</c> is false) and the same batch processing behind POST /events. A service may consume
     /// several queues; all its consumers share one <see cref="OutageBreaker"/>, which an <see cref="IOutageDetector"/>
     /// registered by the service (none: nothing is ever an outage) opens.

@@ -20,7 +20,8 @@ public sealed partial class DatabaseMigrator(MySqlDataSource dataSource, IOption
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         // GET_LOCK is held by the session and released when it ends, so a crashed run never leaves it behind.
         var locked = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
-            "SELECT GET_LOCK(@Name, @Timeout)", new { Name = LockName, Timeout = settings.LockTimeoutSeconds }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            "SELECT GET_LOCK(@Name, @Timeout)", new { Name = LockName, Timeout = settings.LockTimeoutSeconds },
+            cancellationToken: cancellationToken)).ConfigureAwait(false);
         if (locked != 1)
         {
             throw new InvalidOperationException($"Another migration run held the lock for {settings.LockTimeoutSeconds} s; try again when it has finished.");
@@ -68,7 +69,8 @@ public sealed partial class DatabaseMigrator(MySqlDataSource dataSource, IOption
 
         if (settings.SeedSampleData)
         {
-            await connection.ExecuteAsync(new CommandDefinition(MigrationScript.ReadResource(SeedResource), cancellationToken: cancellationToken)).ConfigureAwait(false);
+            await connection.ExecuteAsync(new CommandDefinition(
+                MigrationScript.ReadResource(SeedResource), cancellationToken: cancellationToken)).ConfigureAwait(false);
             LogSeeded(logger);
         }
         if (settings.CreateIamDatabaseUsers)

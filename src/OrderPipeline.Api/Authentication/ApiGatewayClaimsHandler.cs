@@ -57,7 +57,10 @@ public sealed class ApiGatewayClaimsHandler(
             {
                 return null;
             }
-            return claims.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText(), StringComparer.Ordinal);
+            return claims.EnumerateObject().ToDictionary(
+                p => p.Name,
+                p => p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText(),
+                StringComparer.Ordinal);
         }
         catch (JsonException)
         {

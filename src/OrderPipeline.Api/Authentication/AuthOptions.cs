@@ -20,6 +20,9 @@ public sealed record AuthOptions
     /// <summary>The issuer the forwarded claims must name (API Gateway checked it too; this keeps a second stack's tokens out).</summary>
     public string? Issuer { get; init; }
 
-    /// <summary>Whether a caller needs a JWT: the Api checks it itself (<see cref="Authority"/>) or API Gateway did (<see cref="TrustApiGatewayClaims"/>).</summary>
+    /// <summary>
+    /// Whether a caller needs a JWT: the Api checks it itself (<see cref="Authority"/>) or API Gateway did
+    /// (<see cref="TrustApiGatewayClaims"/>).
+    /// </summary>
     public bool RequiresToken => !string.IsNullOrEmpty(Authority) || TrustApiGatewayClaims;
 }

@@ -79,6 +79,7 @@ public static partial class AuthenticationExtensions
     [LoggerMessage(LogLevel.Information, "The Api trusts the JWT claims API Gateway's authorizer checked; a token's subject is the customer")]
     private static partial void LogApiGateway(ILogger logger);
 
-    [LoggerMessage(LogLevel.Warning, "The Api is OPEN: no Auth:Authority is configured, so anyone who can reach it may place and read orders for any customer. Set Auth:Authority (and Auth:Audience) to require a JWT")]
+    [LoggerMessage(LogLevel.Warning, "The Api is OPEN: no Auth:Authority is configured, so anyone who can reach it may place "
+        + "and read orders for any customer. Set Auth:Authority (and Auth:Audience) to require a JWT")]
     private static partial void LogOpen(ILogger logger);
 }

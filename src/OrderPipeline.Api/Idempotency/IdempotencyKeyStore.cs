@@ -9,7 +9,11 @@ namespace OrderPipeline.Api.Idempotency;
 /// <see cref="IdempotencyOptions.KeyRetention"/> after the key's first use. The Api's only write to the database.
 /// SQL that runs on MySQL 8.0/8.4 and MariaDB 10.11 alike (no RETURNING, no row alias).
 /// </summary>
-public sealed partial class IdempotencyKeyStore(MySqlDataSource dataSource, IOptions<IdempotencyOptions> options, TimeProvider clock, ILogger<IdempotencyKeyStore> logger)
+public sealed partial class IdempotencyKeyStore(
+    MySqlDataSource dataSource,
+    IOptions<IdempotencyOptions> options,
+    TimeProvider clock,
+    ILogger<IdempotencyKeyStore> logger)
 {
     private const int Attempts = 3;
 
@@ -19,7 +23,8 @@ public sealed partial class IdempotencyKeyStore(MySqlDataSource dataSource, IOpt
     /// Remembers the key with <paramref name="candidateOrderId"/> unless it is already remembered (and not expired),
     /// and says which order it names. Atomic: of two concurrent first uses, one issues the id and the other sees it.
     /// </summary>
-    public async Task<IdempotencyKeyClaim> ClaimAsync(string customerId, string idempotencyKey, byte[] fingerprint, string candidateOrderId, CancellationToken cancellationToken)
+    public async Task<IdempotencyKeyClaim> ClaimAsync(
+        string customerId, string idempotencyKey, byte[] fingerprint, string candidateOrderId, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.Value.DatabaseTimeout);
@@ -47,7 +52,8 @@ public sealed partial class IdempotencyKeyStore(MySqlDataSource dataSource, IOpt
             new { OrderId = orderId, ExpiredBefore = ExpiredBefore() }, cancellationToken: cancellationToken)) > 0;
     }
 
-    private async Task<IdempotencyKeyClaim> TryClaimAsync(string customerId, string idempotencyKey, byte[] fingerprint, string candidateOrderId, CancellationToken cancellationToken)
+    private async Task<IdempotencyKeyClaim> TryClaimAsync(
+        string customerId, string idempotencyKey, byte[] fingerprint, string candidateOrderId, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);

@@ -8,7 +8,8 @@ namespace OrderPipeline.Api.Orders;
 /// <summary>Reads orders as the Processor recorded them.</summary>
 public sealed class OrderQueries(MySqlDataSource dataSource)
 {
-    private sealed record OrderRow(string OrderId, string CustomerId, string Status, string Items, string? FailureReason, DateTime CreatedAt, DateTime? ProcessedAt);
+    private sealed record OrderRow(
+        string OrderId, string CustomerId, string Status, string Items, string? FailureReason, DateTime CreatedAt, DateTime? ProcessedAt);
 
     public async Task<OrderView?> FindAsync(string orderId, CancellationToken cancellationToken)
     {

@@ -32,7 +32,8 @@ public static class OrderValidator
             // Before the document: its duplicate-property check already reads the property names.
             if (FirstUndecodableString(body.Span) is { } position)
             {
-                return (null, new() { ["body"] = [$"has a string or property name with an escaped unpaired surrogate (\\uD800-\\uDFFF without its pair) at byte {position}"] });
+                return (null, new() { ["body"] = ["has a string or property name with an escaped unpaired surrogate "
+                    + $"(\\uD800-\\uDFFF without its pair) at byte {position}"] });
             }
             document = JsonDocument.Parse(body, DocumentOptions);
         }
@@ -73,7 +74,8 @@ public static class OrderValidator
 
     /// <summary>An Idempotency-Key is 1 to 128 visible ASCII characters.</summary>
     public static string? CheckIdempotencyKey(string key) =>
-        key.Length is 0 or > OrderRules.MaxIdempotencyKeyLength || key.Any(c => c is < OrderRules.FirstIdempotencyKeyChar or > OrderRules.LastIdempotencyKeyChar)
+        key.Length is 0 or > OrderRules.MaxIdempotencyKeyLength
+            || key.Any(c => c is < OrderRules.FirstIdempotencyKeyChar or > OrderRules.LastIdempotencyKeyChar)
             ? $"must be 1 to {OrderRules.MaxIdempotencyKeyLength} visible ASCII characters"
             : null;
 

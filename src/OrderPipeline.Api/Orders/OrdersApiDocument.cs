@@ -144,7 +144,8 @@ public static class OrdersApiDocument
             quantity.Pattern = null;
             quantity.Minimum = OrderRules.MinQuantity.ToString(System.Globalization.CultureInfo.InvariantCulture);
             quantity.Maximum = OrderRules.MaxQuantity.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            quantity.Description = $"A whole number from {OrderRules.MinQuantity} to {OrderRules.MaxQuantity} (2.0 and 2e0 are whole numbers; 2.5 and \"2\" are refused).";
+            quantity.Description = $"A whole number from {OrderRules.MinQuantity} to {OrderRules.MaxQuantity} "
+                + "(2.0 and 2e0 are whole numbers; 2.5 and \"2\" are refused).";
         }
         else if (type == typeof(PlaceOrderResponse))
         {
@@ -183,7 +184,8 @@ public static class OrdersApiDocument
             if (type == typeof(HttpValidationProblemDetails))
             {
                 schema.Required.Add("errors");
-                Property(schema, "errors").Description = "Every problem in the request, by field: body, customer_id, items, items[i], items[i].product_id, items[i].quantity, "
+                Property(schema, "errors").Description = "Every problem in the request, by field: body, customer_id, items, items[i], "
+                    + "items[i].product_id, items[i].quantity, "
                     + "an unknown field's path (coupon, items[0].colour) or Idempotency-Key; each with what is wrong with it.";
             }
         }
@@ -199,13 +201,15 @@ public static class OrdersApiDocument
             + $"its answer was lost (a timeout, a dropped connection) or after a 503 {OrderProblems.OutcomeUnknownType} can make a second order; "
             + "and a client's standard retry middleware sends it again by itself (see the 503 response).\n\n"
             + "Beyond the request schema: the body is UTF-8 JSON (Content-Type application/json, with no charset or charset=utf-8, else 415) "
-            + $"of at most {OrderRules.MaxBodyBytes} bytes (else 413); invalid UTF-8, an escaped unpaired surrogate or a property given twice is a 400 on body; "
+            + $"of at most {OrderRules.MaxBodyBytes} bytes (else 413); invalid UTF-8, an escaped unpaired surrogate "
+            + "or a property given twice is a 400 on body; "
             + "a product repeated on two lines is a 400 on the later line. All problems in one request are reported together.";
         operation.Extensions ??= new Dictionary<string, IOpenApiExtension>();
         operation.Extensions[MaxBodyBytesExtension] = new JsonNodeExtension(JsonValue.Create(OrderRules.MaxBodyBytes));
 
         var key = Parameter(operation, OrdersApi.IdempotencyKeyHeader);
-        key.Description = $"Send one with every POST: it makes retries safe. 1 to {OrderRules.MaxIdempotencyKeyLength} visible ASCII characters (a UUID will do), "
+        key.Description = $"Send one with every POST: it makes retries safe. 1 to {OrderRules.MaxIdempotencyKeyLength} "
+            + "visible ASCII characters (a UUID will do), "
             + "a new one for each new order, kept with the body until the answer is a 202 or a 4xx. For "
             + $"{Duration(retention)} the same key and customer name the same order: sent again with the same body it answers with that order; "
             + "with a different body it is refused (422) and nothing is accepted.";
@@ -225,28 +229,39 @@ public static class OrdersApiDocument
         }
 
         var accepted = Response(operation, StatusCodes.Status202Accepted, "Accepted: OrderCreated is on the queue; the Processor settles the order shortly.");
-        Header(accepted, "Location", required: true, "Where the order can be read: /api/orders/{order_id}.", new OpenApiSchema { Type = JsonSchemaType.String, Format = "uri-reference" });
+        Header(accepted, "Location", required: true, "Where the order can be read: /api/orders/{order_id}.",
+            new OpenApiSchema { Type = JsonSchemaType.String, Format = "uri-reference" });
         Example(accepted, Json, await AnswerAsync(OrdersApi.Accepted(ExampleOrderId), services));
 
-        Example(Response(operation, StatusCodes.Status400BadRequest, "The order is not valid: errors names each bad field and what is wrong with it."), ProblemJson,
+        Example(Response(operation, StatusCodes.Status400BadRequest, "The order is not valid: errors names each bad field "
+            + "and what is wrong with it."), ProblemJson,
             await AnswerAsync(OrderProblems.Invalid(OrderValidator.Validate(Encoding.UTF8.GetBytes(ExampleInvalidOrder().ToJsonString())).Errors), services));
         Example(Response(operation, StatusCodes.Status413PayloadTooLarge, $"The body is over {OrderRules.MaxBodyBytes} bytes."), ProblemJson,
             await AnswerAsync(OrderProblems.BodyTooLarge(), services));
-        Examples(Response(operation, StatusCodes.Status415UnsupportedMediaType, "Not JSON (Content-Type is not application/json), or JSON declared in a charset other than UTF-8."), ProblemJson,
-            ("not-json", "Content-Type is not JSON (refused before the order is read)", await AnswerAsync(OrderProblems.ForStatus(StatusCodes.Status415UnsupportedMediaType), services)),
+        Examples(Response(operation, StatusCodes.Status415UnsupportedMediaType, "Not JSON (Content-Type is not application/json), "
+            + "or JSON declared in a charset other than UTF-8."), ProblemJson,
+            ("not-json", "Content-Type is not JSON (refused before the order is read)",
+                await AnswerAsync(OrderProblems.ForStatus(StatusCodes.Status415UnsupportedMediaType), services)),
             ("no-content-type", "No Content-Type at all", await AnswerAsync(OrderProblems.UnsupportedMediaType(), services)),
             ("charset", "JSON declared in another charset than UTF-8",
                 await AnswerAsync(OrderProblems.UnsupportedCharset(OrderValidator.CheckCharset("application/json; charset=utf-16")!), services)));
 
         await UnauthorizedAsync(operation, services);
-        Example(Response(operation, StatusCodes.Status403Forbidden, "Signed in, but customer_id is not the bearer token's subject: a customer places orders as itself only. An open Api never answers 403."), ProblemJson,
+        Example(Response(operation, StatusCodes.Status403Forbidden, "Signed in, but customer_id is not the bearer token's subject: "
+            + "a customer places orders as itself only. An open Api never answers 403."), ProblemJson,
             await AnswerAsync(OrderProblems.NotYourCustomerId(), services));
 
         var conflict = Response(operation, StatusCodes.Status422UnprocessableEntity,
-            $"The Idempotency-Key was first used by this customer with a different order (type {OrderProblems.IdempotencyKeyReusedType}): nothing was accepted; "
+            "The Idempotency-Key was first used by this customer with a different order "
+            + $"(type {OrderProblems.IdempotencyKeyReusedType}): nothing was accepted; "
             + "order_id and Location name that first order, which stands.");
-        Header(conflict, "Location", required: true, "The first order placed with this key.", new OpenApiSchema { Type = JsonSchemaType.String, Format = "uri-reference" });
-        SetSchema(conflict, ProblemJson, new OpenApiSchema { AllOf = [new OpenApiSchemaReference(OrderProblemSchema, document)], Required = new HashSet<string> { OrderProblems.OrderIdExtension } });
+        Header(conflict, "Location", required: true, "The first order placed with this key.",
+            new OpenApiSchema { Type = JsonSchemaType.String, Format = "uri-reference" });
+        SetSchema(conflict, ProblemJson, new OpenApiSchema
+        {
+            AllOf = [new OpenApiSchemaReference(OrderProblemSchema, document)],
+            Required = new HashSet<string> { OrderProblems.OrderIdExtension },
+        });
         Example(conflict, ProblemJson, await AnswerAsync(OrderProblems.IdempotencyKeyReused(new DefaultHttpContext(), ExampleOrderId), services));
 
         var unavailable = Response(operation, StatusCodes.Status503ServiceUnavailable,
@@ -262,16 +277,19 @@ public static class OrdersApiDocument
             + "Idempotency-Key with every POST, or turn such retries off for POST (Kiota: RetryHandlerOption.ShouldRetry; the resilience handler: "
             + "Retry.DisableForUnsafeHttpMethods()).");
         RetryAfter(unavailable, required: true);
-        Header(unavailable, "Location", required: false, "Where the order will be readable if it was accepted after all.", new OpenApiSchema { Type = JsonSchemaType.String, Format = "uri-reference" });
+        Header(unavailable, "Location", required: false, "Where the order will be readable if it was accepted after all.",
+            new OpenApiSchema { Type = JsonSchemaType.String, Format = "uri-reference" });
         SetSchema(unavailable, ProblemJson, new OpenApiSchemaReference(OrderProblemSchema, document));
         Examples(unavailable, ProblemJson,
             ("not-accepted", "Nothing was accepted", await AnswerAsync(OrderProblems.NotAccepted(new DefaultHttpContext(), keyed: false), services)),
-            ("not-accepted-with-key", "Nothing was accepted (an order with an Idempotency-Key)", await AnswerAsync(OrderProblems.NotAccepted(new DefaultHttpContext(), keyed: true), services)),
+            ("not-accepted-with-key", "Nothing was accepted (an order with an Idempotency-Key)",
+                await AnswerAsync(OrderProblems.NotAccepted(new DefaultHttpContext(), keyed: true), services)),
             ("outcome-unknown", "Maybe accepted (with Location): without an Idempotency-Key, a retry may make a second order",
                 await AnswerAsync(OrderProblems.OutcomeUnknown(new DefaultHttpContext(), ExampleOrderId, keyed: false), services)),
             ("outcome-unknown-with-key", "Maybe accepted (with Location): with an Idempotency-Key, a retry names the same order",
                 await AnswerAsync(OrderProblems.OutcomeUnknown(new DefaultHttpContext(), ExampleOrderId, keyed: true), services)),
-            ("idempotency-unavailable", "Nothing was accepted: the Idempotency-Key could not be checked", await AnswerAsync(OrderProblems.IdempotencyUnavailable(new DefaultHttpContext()), services)));
+            ("idempotency-unavailable", "Nothing was accepted: the Idempotency-Key could not be checked",
+                await AnswerAsync(OrderProblems.IdempotencyUnavailable(new DefaultHttpContext()), services)));
     }
 
     private static async Task DescribeGetOrderAsync(OpenApiOperation operation, IServiceProvider services)
@@ -294,24 +312,28 @@ public static class OrdersApiDocument
         await UnauthorizedAsync(operation, services);
 
         var notFound = Response(operation, StatusCodes.Status404NotFound,
-            "No order with this id is recorded (for a signed-in customer: none of theirs). If the id was issued in the last 15 minutes, or for an Idempotency-Key whose order is not recorded yet, "
+            "No order with this id is recorded (for a signed-in customer: none of theirs). "
+            + "If the id was issued in the last 15 minutes, or for an Idempotency-Key whose order is not recorded yet, "
             + $"the type is {OrderProblems.NotRecordedYetType} (title \"Order not recorded yet\") and Retry-After says when to look again.");
         RetryAfter(notFound, required: false);
         Examples(notFound, ProblemJson,
-            ("not-recorded-yet", "Issued moments ago, still on its way (with Retry-After: 1)", await AnswerAsync(OrderProblems.RecentlyIssued(new DefaultHttpContext()), services)),
+            ("not-recorded-yet", "Issued moments ago, still on its way (with Retry-After: 1)",
+                await AnswerAsync(OrderProblems.RecentlyIssued(new DefaultHttpContext()), services)),
             ("issued-for-key", $"Issued for an Idempotency-Key whose order is not recorded (with Retry-After: {OrderProblems.RetryAfterSeconds})",
                 await AnswerAsync(OrderProblems.IssuedForKey(new DefaultHttpContext()), services)),
             ("not-found", "No such order", await AnswerAsync(OrderProblems.NotFound(Guid.Parse(ExampleOrderId)), services)),
             ("not-an-order-id", "Not a UUID", await AnswerAsync(OrderProblems.NotAnOrderId(), services)));
 
-        var unavailable = Response(operation, StatusCodes.Status503ServiceUnavailable, "The order database could not be reached; retry after Retry-After seconds.");
+        var unavailable = Response(operation, StatusCodes.Status503ServiceUnavailable,
+            "The order database could not be reached; retry after Retry-After seconds.");
         RetryAfter(unavailable, required: true);
         Example(unavailable, ProblemJson, await AnswerAsync(OrderProblems.OrdersUnreadable(new DefaultHttpContext()), services));
     }
 
     /// <summary>Only when the Api requires a token (Auth:Authority, or behind API Gateway's authorizer): the framework's own 401.</summary>
     private static async Task UnauthorizedAsync(OpenApiOperation operation, IServiceProvider services) =>
-        Example(Response(operation, StatusCodes.Status401Unauthorized, "No valid bearer token (the bearer security scheme), where the Api requires one: Auth:Authority "
+        Example(Response(operation, StatusCodes.Status401Unauthorized, "No valid bearer token (the bearer security scheme), "
+            + "where the Api requires one: Auth:Authority "
             + "is configured, or API Gateway's JWT authorizer is in front. An open Api never answers 401."), ProblemJson,
             await AnswerAsync(OrderProblems.ForStatus(StatusCodes.Status401Unauthorized), services));
 
@@ -326,7 +348,8 @@ public static class OrdersApiDocument
         using var body = new MemoryStream();
         context.Response.Body = body;
         await result.ExecuteAsync(context);
-        var answer = JsonNode.Parse(body.ToArray()) ?? throw new InvalidOperationException($"{result.GetType().Name} wrote no JSON body to show as an example.");
+        var answer = JsonNode.Parse(body.ToArray())
+            ?? throw new InvalidOperationException($"{result.GetType().Name} wrote no JSON body to show as an example.");
         if (answer is JsonObject problem && problem.ContainsKey(OrderProblems.TraceIdExtension))
         {
             problem[OrderProblems.TraceIdExtension] = ExampleTraceId;
@@ -361,13 +384,17 @@ public static class OrdersApiDocument
         schema.MinLength = 1;
         schema.MaxLength = maxLength;
         schema.Pattern = ContractPatterns.Identifier(maxLength);
-        schema.Description = $"{meaning} 1 to {maxLength} characters, counted in UTF-16 code units as the Api counts them (a character outside the Basic Multilingual Plane, "
+        schema.Description = $"{meaning} 1 to {maxLength} characters, counted in UTF-16 code units as the Api counts them "
+            + "(a character outside the Basic Multilingual Plane, "
             + "such as an emoji, counts as two; the pattern bounds that); no control characters (Unicode Cc), no invisible format characters (Unicode Cf: "
             + "U+200B, U+FEFF, U+202E, U+00AD, ...), no white space at the start or the end.";
         schema.Examples = [JsonValue.Create(example)];
     }
 
-    /// <summary>The status property of a component schema as a plain reference to <see cref="OrderStatusSchema"/>; the schema says what it means there.</summary>
+    /// <summary>
+    /// The status property of a component schema as a plain reference to <see cref="OrderStatusSchema"/>; the schema
+    /// says what it means there.
+    /// </summary>
     private static void StatusOf(OpenApiDocument document, string owner, string description)
     {
         var schema = document.Components?.Schemas?.TryGetValue(owner, out var found) == true && found is OpenApiSchema inline
@@ -397,7 +424,8 @@ public static class OrdersApiDocument
 
     private static OpenApiResponse Response(OpenApiOperation operation, int status, string description)
     {
-        var response = operation.Responses?.TryGetValue(status.ToString(System.Globalization.CultureInfo.InvariantCulture), out var found) == true && found is OpenApiResponse known
+        var response = operation.Responses?.TryGetValue(status.ToString(System.Globalization.CultureInfo.InvariantCulture), out var found) == true
+            && found is OpenApiResponse known
             ? known
             : throw new InvalidOperationException($"Operation {operation.OperationId} declares no {status} response: add it to the route's metadata.");
         response.Description = description;
@@ -426,7 +454,8 @@ public static class OrdersApiDocument
     private static void Example(OpenApiResponse response, string mediaType, JsonNode example) => Content(response, mediaType).Example = example;
 
     private static void Examples(OpenApiResponse response, string mediaType, params (string Name, string Summary, JsonNode Value)[] examples) =>
-        Content(response, mediaType).Examples = examples.ToDictionary(e => e.Name, e => (IOpenApiExample)new OpenApiExample { Summary = e.Summary, Value = e.Value });
+        Content(response, mediaType).Examples = examples.ToDictionary(
+            e => e.Name, e => (IOpenApiExample)new OpenApiExample { Summary = e.Summary, Value = e.Value });
 
     private static OpenApiMediaType Content(OpenApiResponse response, string mediaType) =>
         response.Content?.TryGetValue(mediaType, out var content) == true

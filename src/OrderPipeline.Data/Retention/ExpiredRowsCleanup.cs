@@ -26,7 +26,11 @@ public sealed record ExpiredRows(
 /// <see cref="ExpiredRows.Interval"/>, each DELETE committing on its own and walking the timestamp's index oldest first.
 /// Several instances may run it at once; they delete the same rows at worst.
 /// </summary>
-public sealed partial class ExpiredRowsCleanup(MySqlDataSource dataSource, ExpiredRows rows, TimeProvider clock, ILogger<ExpiredRowsCleanup> logger) : BackgroundService
+public sealed partial class ExpiredRowsCleanup(
+    MySqlDataSource dataSource,
+    ExpiredRows rows,
+    TimeProvider clock,
+    ILogger<ExpiredRowsCleanup> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

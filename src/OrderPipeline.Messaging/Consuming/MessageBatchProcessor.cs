@@ -56,7 +56,8 @@ public sealed partial class MessageBatchProcessor(
     public Task<MessageOutcome[]> HandleBatchAsync(string queue, IReadOnlyList<InboundMessage> batch, CancellationToken cancellationToken) =>
         HandleBatchAsync(queue, batch, cancellationToken, stopAtOutage: false);
 
-    private async Task<MessageOutcome[]> HandleBatchAsync(string queue, IReadOnlyList<InboundMessage> batch, CancellationToken cancellationToken, bool stopAtOutage)
+    private async Task<MessageOutcome[]> HandleBatchAsync(
+        string queue, IReadOnlyList<InboundMessage> batch, CancellationToken cancellationToken, bool stopAtOutage)
     {
         var outcomes = new MessageOutcome[batch.Count];
         var parts = handler is IMessageBatchHandler
@@ -104,7 +105,9 @@ public sealed partial class MessageBatchProcessor(
     }
 
     /// <summary>Settles the messages at <paramref name="part"/> together, splitting the part when it fails as a whole.</summary>
-    private async Task SettleAsync(string queue, IReadOnlyList<InboundMessage> batch, IReadOnlyList<int> part, MessageOutcome[] outcomes, CancellationToken cancellationToken)
+    private async Task SettleAsync(
+        string queue, IReadOnlyList<InboundMessage> batch, IReadOnlyList<int> part, MessageOutcome[] outcomes,
+        CancellationToken cancellationToken)
     {
         if (part.Count == 0)
         {

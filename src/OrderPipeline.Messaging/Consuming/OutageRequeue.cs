@@ -50,7 +50,8 @@ public sealed partial class OutageRequeue(IAmazonSQS sqs, QueueUrlResolver queue
     }
 
     internal static int RequeuesOf(InboundMessage message) =>
-        message.Attributes.TryGetValue(RequeuesAttribute, out var value) && int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var count) ? count : 0;
+        message.Attributes.TryGetValue(RequeuesAttribute, out var value)
+            && int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var count) ? count : 0;
 
     [LoggerMessage(LogLevel.Warning, "Outage: message {MessageId} sent back to {Queue} (requeue {Requeues}, visible again in {DelaySeconds} s)")]
     private static partial void LogRequeued(ILogger logger, string messageId, string queue, int requeues, int delaySeconds);

@@ -49,7 +49,8 @@ public static class SqsEventsEndpoint
             {
                 // Not an SQS event (or a record that cannot be named in a failure list): fail the whole
                 // invocation so nothing is deleted.
-                return Results.Json(new LambdaBatchResponse([]), LambdaJsonContext.Default.LambdaBatchResponse, statusCode: StatusCodes.Status500InternalServerError);
+                return Results.Json(new LambdaBatchResponse([]), LambdaJsonContext.Default.LambdaBatchResponse,
+                    statusCode: StatusCodes.Status500InternalServerError);
             }
 
             var failures = new List<LambdaBatchItemFailure>();
@@ -80,7 +81,8 @@ public static class SqsEventsEndpoint
         var task = tasks.FirstOrDefault(t => string.Equals(t.Name, name, StringComparison.Ordinal));
         if (task is null)
         {
-            return Results.Json(new ScheduledTaskResponse(name, "no such task"), LambdaJsonContext.Default.ScheduledTaskResponse, statusCode: StatusCodes.Status500InternalServerError);
+            return Results.Json(new ScheduledTaskResponse(name, "no such task"), LambdaJsonContext.Default.ScheduledTaskResponse,
+                statusCode: StatusCodes.Status500InternalServerError);
         }
         var result = await task.RunAsync(cancellationToken);
         return Results.Json(new ScheduledTaskResponse(name, result), LambdaJsonContext.Default.ScheduledTaskResponse);

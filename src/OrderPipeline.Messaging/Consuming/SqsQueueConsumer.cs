@@ -72,7 +72,8 @@ public sealed partial class SqsQueueConsumer(
                     LogVisibilityMismatch(logger, _queueName, seconds, settings.VisibilityTimeoutSeconds);
                 }
                 // The smaller one: extending early is harmless, late is a second delivery.
-                var visibility = TimeSpan.FromSeconds(Math.Max(1, settings.VisibilityTimeoutSeconds > 0 ? Math.Min(seconds, settings.VisibilityTimeoutSeconds) : seconds));
+                var visibility = TimeSpan.FromSeconds(
+                    Math.Max(1, settings.VisibilityTimeoutSeconds > 0 ? Math.Min(seconds, settings.VisibilityTimeoutSeconds) : seconds));
                 return (url, visibility);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -137,7 +138,9 @@ public sealed partial class SqsQueueConsumer(
     /// the others one by one. A message that started is finished even during shutdown, so work done is also
     /// acknowledged; only messages held for an outage listen to the stopping token (they are given back).
     /// </summary>
-    private async Task SettleAsync(string queueUrl, VisibilityHeartbeat heartbeat, IReadOnlyList<Message> received, SqsConsumerOptions settings, CancellationToken stoppingToken)
+    private async Task SettleAsync(
+        string queueUrl, VisibilityHeartbeat heartbeat, IReadOnlyList<Message> received, SqsConsumerOptions settings,
+        CancellationToken stoppingToken)
     {
         var inbound = received.Select(ToInbound).ToArray();
         // Received before the breaker opened: held until it closes, not tried against a dependency known to be down.
@@ -160,7 +163,8 @@ public sealed partial class SqsQueueConsumer(
 
     /// <param name="outcome">How its first attempt ended; null when it is still to be tried.</param>
     private async Task SettleAsync(
-        string queueUrl, VisibilityHeartbeat heartbeat, Message message, InboundMessage inbound, MessageOutcome? outcome, SqsConsumerOptions settings, CancellationToken stoppingToken)
+        string queueUrl, VisibilityHeartbeat heartbeat, Message message, InboundMessage inbound, MessageOutcome? outcome,
+        SqsConsumerOptions settings, CancellationToken stoppingToken)
     {
         long? heldSince = null;
         while (true)
@@ -214,7 +218,8 @@ public sealed partial class SqsQueueConsumer(
         }
         catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
         {
-            LogReleased(logger, message.MessageId, _queueName, stoppingToken.IsCancellationRequested ? "the service is stopping" : "it was held as long as allowed");
+            LogReleased(logger, message.MessageId, _queueName,
+                stoppingToken.IsCancellationRequested ? "the service is stopping" : "it was held as long as allowed");
             return false;
         }
     }
@@ -234,10 +239,12 @@ public sealed partial class SqsQueueConsumer(
                 return;
             }
             var response = await sqs.DeleteMessageBatchAsync(queueUrl, [.. messages.Select((m, i) =>
-                new DeleteMessageBatchRequestEntry(i.ToString(System.Globalization.CultureInfo.InvariantCulture), m.ReceiptHandle))], CancellationToken.None).ConfigureAwait(false);
+                new DeleteMessageBatchRequestEntry(i.ToString(System.Globalization.CultureInfo.InvariantCulture), m.ReceiptHandle))],
+                CancellationToken.None).ConfigureAwait(false);
             foreach (var failed in response.Failed ?? [])
             {
-                LogDeleteRefused(logger, messages[int.Parse(failed.Id, System.Globalization.CultureInfo.InvariantCulture)].MessageId, failed.Code, failed.Message);
+                LogDeleteRefused(logger, messages[int.Parse(failed.Id, System.Globalization.CultureInfo.InvariantCulture)].MessageId,
+                    failed.Code, failed.Message);
             }
         }
         catch (Exception ex)
@@ -313,7 +320,9 @@ public sealed partial class SqsQueueConsumer(
     [LoggerMessage(LogLevel.Warning, "Receiving from {Queue} failed; retrying in {BackoffSeconds} s")]
     private static partial void LogReceiveFailed(ILogger logger, Exception exception, string queue, double backoffSeconds);
 
-    [LoggerMessage(LogLevel.Warning, "The queue {Queue} has a visibility timeout of {QueueSeconds} s, the configuration says {ConfiguredSeconds} s (Messaging:Consumer:VisibilityTimeoutSeconds); messages in flight are extended within the smaller")]
+    [LoggerMessage(LogLevel.Warning, "The queue {Queue} has a visibility timeout of {QueueSeconds} s, "
+        + "the configuration says {ConfiguredSeconds} s (Messaging:Consumer:VisibilityTimeoutSeconds); "
+        + "messages in flight are extended within the smaller")]
     private static partial void LogVisibilityMismatch(ILogger logger, string queue, int queueSeconds, int configuredSeconds);
 
     [LoggerMessage(LogLevel.Warning, "Message {MessageId} on {Queue} is given back to the queue unhandled: {Why}")]

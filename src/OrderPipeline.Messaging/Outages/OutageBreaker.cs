@@ -25,7 +25,12 @@ public sealed partial class OutageBreaker : IDisposable
     private TaskCompletionSource _closed;
     private long _openedAt;
 
-    public OutageBreaker(IOutageDetector detector, IOptions<OutageOptions> options, MessagingTelemetry telemetry, TimeProvider clock, ILogger<OutageBreaker> logger)
+    public OutageBreaker(
+        IOutageDetector detector,
+        IOptions<OutageOptions> options,
+        MessagingTelemetry telemetry,
+        TimeProvider clock,
+        ILogger<OutageBreaker> logger)
     {
         _detector = detector;
         _options = options.Value;
@@ -137,7 +142,8 @@ public sealed partial class OutageBreaker : IDisposable
         _disposed.Dispose();
     }
 
-    [LoggerMessage(LogLevel.Error, "Outage: consuming is paused on every queue of this process after a failure on {Queue} that is not about the message: {Cause}. Messages in flight are held, not given back")]
+    [LoggerMessage(LogLevel.Error, "Outage: consuming is paused on every queue of this process after a failure on {Queue} "
+        + "that is not about the message: {Cause}. Messages in flight are held, not given back")]
     private static partial void LogOpened(ILogger logger, Exception exception, string queue, string cause);
 
     [LoggerMessage(LogLevel.Warning, "Outage continues: probe {Probe} failed; probing again in {DelaySeconds} s")]

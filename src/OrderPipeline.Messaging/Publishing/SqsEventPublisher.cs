@@ -21,7 +21,8 @@ public sealed class SqsEventPublisher(IAmazonSQS sqs, QueueUrlResolver queues, M
     }
 
     /// <summary>One SendMessageBatch call. Each message gets its own publish span, child of its own producer's trace.</summary>
-    private async Task SendOneBatchAsync(IReadOnlyList<OutgoingMessage> messages, IReadOnlyList<int> batch, SendResult[] results, CancellationToken cancellationToken)
+    private async Task SendOneBatchAsync(
+        IReadOnlyList<OutgoingMessage> messages, IReadOnlyList<int> batch, SendResult[] results, CancellationToken cancellationToken)
     {
         var queueName = QueueUrlResolver.DisplayName(messages[batch[0]].Queue);
         var activities = batch.Select(i => StartPublish(queueName, messages[i])).ToArray();

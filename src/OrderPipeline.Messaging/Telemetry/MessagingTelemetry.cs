@@ -36,7 +36,8 @@ public sealed class MessagingTelemetry : IDisposable
     {
         _meter = meterFactory.Create(SourceName);
         _processDuration = _meter.CreateHistogram(
-            "messaging.process.duration", "s", "Duration of processing one message (for messages handled together, their batch's).", tags: null, SecondsHistogram);
+            "messaging.process.duration", "s", "Duration of processing one message (for messages handled together, their batch's).",
+            tags: null, SecondsHistogram);
         _publishDuration = _meter.CreateHistogram(
             "messaging.client.operation.duration", "s", "Duration of sending one message.", tags: null, SecondsHistogram);
         _outages = _meter.CreateCounter<long>(

@@ -24,7 +24,8 @@ internal static class Extensions
             .BindConfiguration(NotificationRetentionOptions.SectionName)
             .Validate(
                 retention => retention.RetentionDays > NotificationRetentionOptions.SqsMaxRetentionDays,
-                $"Notifications:Retention:RetentionDays must be more than {NotificationRetentionOptions.SqsMaxRetentionDays} days, SQS's longest message retention.")
+                "Notifications:Retention:RetentionDays "
+                + $"must be more than {NotificationRetentionOptions.SqsMaxRetentionDays} days, SQS's longest message retention.")
             .ValidateOnStart();
         builder.Services.AddExpiredRowsCleanup(sp => sp.GetRequiredService<IOptions<NotificationRetentionOptions>>().Value.ExpiredRows);
     }

@@ -21,5 +21,7 @@ public sealed record NotificationRetentionOptions
     /// <summary>Rows per DELETE: small, so each statement's locks and undo stay short next to the Notifier's inserts.</summary>
     public int DeleteBatchSize { get; init; } = 500;
 
-    public ExpiredRows ExpiredRows => new("notifications", "notified_at", TimeSpan.FromDays(RetentionDays), TimeSpan.FromMinutes(CleanupIntervalMinutes), DeleteBatchSize);
+    public ExpiredRows ExpiredRows => new(
+        "notifications", "notified_at", TimeSpan.FromDays(RetentionDays), TimeSpan.FromMinutes(CleanupIntervalMinutes),
+        DeleteBatchSize);
 }

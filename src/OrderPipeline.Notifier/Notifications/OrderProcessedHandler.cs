@@ -88,7 +88,8 @@ public sealed partial class OrderProcessedHandler(
             ("NotifiedAt", notifiedAt),
         ]);
         await connection.ExecuteAsync(new CommandDefinition(
-            $"INSERT INTO notifications (order_id, status, notified_at) VALUES {rows}", parameters, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            $"INSERT INTO notifications (order_id, status, notified_at) VALUES {rows}", parameters, transaction,
+            cancellationToken: cancellationToken)).ConfigureAwait(false);
 
         // Logged before the commit: a crash in between means a repeat on redelivery (same notification_id), never a
         // lost notification. Committing first would turn that into a notification lost for good.
@@ -138,11 +139,17 @@ public sealed partial class OrderProcessedHandler(
     // de-duplicates on: the same for every line about the same order and status.
     private const string NotificationEvent = "OrderNotification";
 
-    [LoggerMessage(1, LogLevel.Information, "{event} {notification_id}: order {order_id} for customer {customer_id} is {status} at {processed_at} (trace {trace_id})")]
-    private static partial void LogProcessed(ILogger logger, string @event, string notification_id, string order_id, string customer_id, string status, string processed_at, string? trace_id);
+    [LoggerMessage(1, LogLevel.Information, "{event} {notification_id}: order {order_id} for customer {customer_id} is {status} "
+        + "at {processed_at} (trace {trace_id})")]
+    private static partial void LogProcessed(
+        ILogger logger, string @event, string notification_id, string order_id, string customer_id, string status,
+        string processed_at, string? trace_id);
 
-    [LoggerMessage(2, LogLevel.Information, "{event} {notification_id}: order {order_id} for customer {customer_id} is {status}: {reason} at {processed_at} (trace {trace_id})")]
-    private static partial void LogFailed(ILogger logger, string @event, string notification_id, string order_id, string customer_id, string status, string reason, string processed_at, string? trace_id);
+    [LoggerMessage(2, LogLevel.Information, "{event} {notification_id}: order {order_id} for customer {customer_id} is {status}: "
+        + "{reason} at {processed_at} (trace {trace_id})")]
+    private static partial void LogFailed(
+        ILogger logger, string @event, string notification_id, string order_id, string customer_id, string status, string reason,
+        string processed_at, string? trace_id);
 
     [LoggerMessage(LogLevel.Information, "Order {OrderId} was already notified; redelivery {MessageId} ignored")]
     private static partial void LogAlreadyNotified(ILogger logger, string orderId, string messageId);

@@ -25,7 +25,8 @@ internal static class Extensions
         builder.Services.AddOptions<QueueOptions>()
             .Validate(
                 queues => queues.OrderProcessed.Length <= OutboxStore.MaxDestinationLength,
-                $"Queues:OrderProcessed must be at most {OutboxStore.MaxDestinationLength} characters (the outbox's destination column); give the queue's name (at most 80) instead of its URL.")
+                $"Queues:OrderProcessed must be at most {OutboxStore.MaxDestinationLength} characters "
+                + "(the outbox's destination column); give the queue's name (at most 80) instead of its URL.")
             .ValidateOnStart();
 
         // An order whose lock waits outlast the message's visibility would be delivered again while still running.
@@ -33,7 +34,9 @@ internal static class Extensions
             .Validate<Microsoft.Extensions.Options.IOptions<SqsConsumerOptions>>(
                 (transaction, consumer) => transaction.LockWaitTimeoutSeconds >= 1
                     && transaction.WorstCaseLockWaits < TimeSpan.FromSeconds(consumer.Value.VisibilityTimeoutSeconds),
-                $"Orders:Transaction:LockWaitTimeoutSeconds must be at least 1, and {OrderTransaction.MaxAttempts} times it (the order transaction's attempts) plus their backoff must stay below Messaging:Consumer:VisibilityTimeoutSeconds (the queue's visibility timeout).")
+                $"Orders:Transaction:LockWaitTimeoutSeconds must be at least 1, and {OrderTransaction.MaxAttempts} times it "
+                + "(the order transaction's attempts) plus their backoff must stay below "
+                + "Messaging:Consumer:VisibilityTimeoutSeconds (the queue's visibility timeout).")
             .ValidateOnStart();
 
         builder.Services.AddSingleton(TimeProvider.System);

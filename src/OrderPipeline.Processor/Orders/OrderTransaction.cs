@@ -106,7 +106,8 @@ public sealed partial class OrderTransaction(
         TimeSpan.FromMilliseconds(Enumerable.Range(1, MaxAttempts - 1).Sum(attempt => MaxBackoffUnitMilliseconds * (1 << Math.Min(attempt, 6))));
 
     /// <param name="refused">When set (a single order), the order is recorded FAILED with this decision and its stock is not looked at.</param>
-    private async Task<IReadOnlyList<OrderOutcome>> ExecuteOnceAsync(IReadOnlyList<ReceivedOrder> orders, StockDecision? refused, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<OrderOutcome>> ExecuteOnceAsync(
+        IReadOnlyList<ReceivedOrder> orders, StockDecision? refused, CancellationToken cancellationToken)
     {
         // A child of the first order's trace, linked to the others' (an order that arrived without a trace has none to link).
         using var activity = telemetry.ActivitySource.StartActivity(ActivityKind.Internal, orders[0].Trace,
@@ -181,7 +182,8 @@ public sealed partial class OrderTransaction(
         statements.Add(OutboxStore.SelectUnpublished(ids, parameters));
 
         using var results = await db.Connection.QueryMultipleAsync(db.Command(string.Join(";\n", statements), parameters)).ConfigureAwait(false);
-        var unpublished = (await OutboxStore.ReadUnpublishedAsync(results).ConfigureAwait(false)).ToDictionary(m => m.MessageId, m => m.Message, StringComparer.Ordinal);
+        var unpublished = (await OutboxStore.ReadUnpublishedAsync(results).ConfigureAwait(false))
+            .ToDictionary(m => m.MessageId, m => m.Message, StringComparer.Ordinal);
         return [.. orders.Select(o => new OrderOutcome(settled.GetValueOrDefault(o.Order.OrderId), unpublished.GetValueOrDefault(o.Order.OrderId)))];
     }
 
@@ -203,14 +205,17 @@ public sealed partial class OrderTransaction(
         {
             sql += ";\nSELECT product_id, quantity_available FROM inventory WHERE product_id IN @ProductIds ORDER BY product_id FOR UPDATE";
         }
-        using var results = await db.Connection.QueryMultipleAsync(db.Command(sql, new { Seconds = _lockWaitTimeoutSeconds, Ids = ids, ProductIds = productIds })).ConfigureAwait(false);
+        using var results = await db.Connection.QueryMultipleAsync(
+            db.Command(sql, new { Seconds = _lockWaitTimeoutSeconds, Ids = ids, ProductIds = productIds })).ConfigureAwait(false);
         var recorded = (await results.ReadAsync<string>().ConfigureAwait(false)).ToHashSet(StringComparer.Ordinal);
         var stock = productIds.Length == 0 ? [] : (await results.ReadAsync<(string ProductId, int Quantity)>().ConfigureAwait(false))
             .ToDictionary(r => r.ProductId, r => r.Quantity, StringComparer.Ordinal);
         return (recorded, stock);
     }
 
-    private string InsertSettled(IReadOnlyList<ReceivedOrder> fresh, IReadOnlyDictionary<string, OrderProcessed> settled, bool refused, DynamicParameters parameters)
+    private string InsertSettled(
+        IReadOnlyList<ReceivedOrder> fresh, IReadOnlyDictionary<string, OrderProcessed> settled, bool refused,
+        DynamicParameters parameters)
     {
         parameters.Add("ProcessedAt", settled[fresh[0].Order.OrderId].ProcessedAt);
         var rows = SqlRows.Values(fresh, "(@OrderId{0}, @CustomerId{0}, @Items{0}, @Status{0}, @Reason{0}, @AcceptedAt{0}, @ProcessedAt)", parameters, o => [

@@ -32,12 +32,14 @@ public sealed class OutboxClaims(MySqlDataSource dataSource)
             LIMIT @Limit
             FOR UPDATE SKIP LOCKED
             """,
-            new { Now = now, CreatedBefore = createdBefore, Limit = limit }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToList();
+            new { Now = now, CreatedBefore = createdBefore, Limit = limit }, transaction,
+            cancellationToken: cancellationToken)).ConfigureAwait(false)).ToList();
         if (rows.Count > 0)
         {
             await connection.ExecuteAsync(new CommandDefinition(
                 "UPDATE outbox SET claimed_by = @Token, claimed_until = @LeaseUntil WHERE id IN @Ids",
-                new { Token = token, LeaseUntil = leaseUntil, Ids = rows.Select(r => r.Id).ToArray() }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                new { Token = token, LeaseUntil = leaseUntil, Ids = rows.Select(r => r.Id).ToArray() }, transaction,
+                cancellationToken: cancellationToken)).ConfigureAwait(false);
         }
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return rows;
@@ -64,7 +66,8 @@ public sealed class OutboxClaims(MySqlDataSource dataSource)
             SET attempts = attempts + 1, last_error = @Error, next_attempt_at = @NextAttemptAt, claimed_by = NULL, claimed_until = NULL
             WHERE id = @Id AND claimed_by = @Token AND published_at IS NULL
             """,
-            new { Id = id, Token = token, Error = ErrorText.Cut(error), NextAttemptAt = nextAttemptAt }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            new { Id = id, Token = token, Error = ErrorText.Cut(error), NextAttemptAt = nextAttemptAt },
+            cancellationToken: cancellationToken)).ConfigureAwait(false);
     }
 
     /// <summary>When the oldest unpublished row was written; null when everything is published.</summary>

@@ -39,7 +39,8 @@ public sealed partial class OutboxPublisher(
                 {
                     LogPublishFailed(logger, messages[i].Id, messages[i].Destination, error);
                     await OutboxStore.MarkFailedAttemptAsync(
-                        connection, messages[i].Id, error, now + OutboxBackoff.Delay(messages[i].Attempts + 1, options.Value), cancellationToken).ConfigureAwait(false);
+                        connection, messages[i].Id, error, now + OutboxBackoff.Delay(messages[i].Attempts + 1, options.Value),
+                        cancellationToken).ConfigureAwait(false);
                 }
             }
         }

@@ -19,5 +19,7 @@ public sealed record OutboxRetentionOptions
     public int DeleteBatchSize { get; init; } = 500;
 
     /// <summary>Published rows past retention; unpublished rows (published_at NULL) are never deleted, however old.</summary>
-    public ExpiredRows ExpiredRows => new("outbox", "published_at", TimeSpan.FromDays(PublishedRetentionDays), TimeSpan.FromMinutes(CleanupIntervalMinutes), DeleteBatchSize);
+    public ExpiredRows ExpiredRows => new(
+        "outbox", "published_at", TimeSpan.FromDays(PublishedRetentionDays), TimeSpan.FromMinutes(CleanupIntervalMinutes),
+        DeleteBatchSize);
 }

@@ -5,17 +5,23 @@ using OrderPipeline.Data;
 
 namespace OrderPipeline.Processor.Outbox;
 
-/// <summary>The SQL of the outbox table for the order transaction that writes a row and the handler that publishes it (the relay's is in <see cref="OutboxClaims"/>).</summary>
+/// <summary>
+/// The SQL of the outbox table for the order transaction that writes a row and the handler that publishes it (the
+/// relay's is in <see cref="OutboxClaims"/>).
+/// </summary>
 public static class OutboxStore
 {
-    public sealed record NewMessage(string MessageId, string Destination, string EventType, string Payload, string? TraceParent, string? TraceState, DateTime CreatedAt);
+    public sealed record NewMessage(
+        string MessageId, string Destination, string EventType, string Payload, string? TraceParent, string? TraceState,
+        DateTime CreatedAt);
 
     /// <summary>Column limits, in characters as MySQL counts them (db/migrations).</summary>
     public const int MaxDestinationLength = 100;
     public const int MaxTraceParentLength = 55;
     public const int MaxTraceStateLength = 512;
 
-    internal const string Columns = "id AS Id, destination AS Destination, event_type AS EventType, payload AS Payload, traceparent AS TraceParent, tracestate AS TraceState, attempts AS Attempts";
+    internal const string Columns = "id AS Id, destination AS Destination, event_type AS EventType, payload AS Payload, "
+        + "traceparent AS TraceParent, tracestate AS TraceState, attempts AS Attempts";
 
     /// <summary>
     /// The statement that adds messages inside the caller's transaction, its values added to
@@ -25,7 +31,8 @@ public static class OutboxStore
     /// </summary>
     public static string Insert(IReadOnlyList<NewMessage> messages, DynamicParameters parameters)
     {
-        var rows = SqlRows.Values(messages, "(@MessageId{0}, @Destination{0}, @EventType{0}, @Payload{0}, @TraceParent{0}, @TraceState{0}, @CreatedAt{0})", parameters, m => [
+        var rows = SqlRows.Values(messages, "(@MessageId{0}, @Destination{0}, @EventType{0}, @Payload{0}, "
+            + "@TraceParent{0}, @TraceState{0}, @CreatedAt{0})", parameters, m => [
             ("MessageId", m.MessageId),
             ("Destination", m.Destination),
             ("EventType", m.EventType),
@@ -49,13 +56,16 @@ public static class OutboxStore
         [.. (await results.ReadAsync<OutboxRow>().ConfigureAwait(false))
             .Select(r => (r.MessageId, new OutboxMessage(r.Id, r.Destination, r.EventType, r.Payload, r.TraceParent, r.TraceState, r.Attempts)))];
 
-    private sealed record OutboxRow(string MessageId, long Id, string Destination, string EventType, string Payload, string? TraceParent, string? TraceState, int Attempts);
+    private sealed record OutboxRow(
+        string MessageId, long Id, string Destination, string EventType, string Payload, string? TraceParent, string? TraceState,
+        int Attempts);
 
     /// <summary>
     /// Marks sent rows published in one statement, whoever holds them now: they reached the queue either way (if a
     /// relay's lease had run out and another relay claimed them, it may send them again; the Notifier ignores the repeat).
     /// </summary>
-    public static Task MarkPublishedAsync(MySqlConnection connection, IReadOnlyCollection<long> ids, DateTime publishedAt, CancellationToken cancellationToken) =>
+    public static Task MarkPublishedAsync(
+        MySqlConnection connection, IReadOnlyCollection<long> ids, DateTime publishedAt, CancellationToken cancellationToken) =>
         connection.ExecuteAsync(new CommandDefinition(
             """
             UPDATE outbox SET published_at = @PublishedAt, attempts = attempts + 1, claimed_by = NULL, claimed_until = NULL
