@@ -34,8 +34,9 @@ public sealed partial class OrderCreatedPublisher(
         for (var attempt = 1; ; attempt++)
         {
             var left = settings.Budget - clock.GetElapsedTime(started);
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(left < settings.AttemptTimeout ? left : settings.AttemptTimeout);
+            // On the same clock as the budget it is cut from.
+            using var deadline = new CancellationTokenSource(left < settings.AttemptTimeout ? left : settings.AttemptTimeout, clock);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
             string? queueUrl = null;
             try
             {

@@ -46,11 +46,17 @@ public sealed class BatchSqs() : AmazonSQSClient(new BasicAWSCredentials("AKIDEX
     }
 
     /// <summary>A started <see cref="CoalescingSender"/> over the real <see cref="SqsEventPublisher"/> and this fake.</summary>
-    public Senders Start(PublishingOptions options)
+    public Senders Start(PublishingOptions options) => Start(options, TimeProvider.System);
+
+    /// <summary>
+    /// As <see cref="Start(PublishingOptions)"/>, with the sender's coalescing window on <paramref name="clock"/>: a test
+    /// passes a fake one and moves it on to close the window.
+    /// </summary>
+    public Senders Start(PublishingOptions options, TimeProvider clock)
     {
         var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var telemetry = new MessagingTelemetry(services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
-        var sender = new CoalescingSender(new SqsEventPublisher(this, new QueueUrlResolver(this), telemetry), Options.Create(options), TimeProvider.System,
+        var sender = new CoalescingSender(new SqsEventPublisher(this, new QueueUrlResolver(this), telemetry), Options.Create(options), clock,
             NullLogger<CoalescingSender>.Instance);
         sender.StartAsync(CancellationToken.None).GetAwaiter().GetResult();
         return new Senders(sender, telemetry, services);

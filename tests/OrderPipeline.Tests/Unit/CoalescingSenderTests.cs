@@ -10,7 +10,13 @@ public sealed class CoalescingSenderTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
 
+    /// <summary>How far apart, on the clock, the tests send messages that are to share a call.</summary>
+    private static readonly TimeSpan Spacing = TimeSpan.FromMilliseconds(30);
+
     private readonly BatchSqs _sqs = new();
+
+    /// <summary>The coalescing window's clock, for the tests that start the sender on it: it moves only when told to.</summary>
+    private readonly WatchedClock _clock = new();
 
     private static OutgoingMessage Message(string body) => new(BatchSqs.QueueUrl, "OrderCreated", body);
 
@@ -35,31 +41,43 @@ public sealed class CoalescingSenderTests
         return release;
     }
 
-    private async Task UntilCallsAsync(int count)
+    private Task UntilCallsAsync(int count) =>
+        Eventually.UntilAsync(() => _sqs.Calls.Count >= count, Patience, () => $"{count} calls ({_sqs.Calls.Count} made)");
+
+    /// <summary>
+    /// Sends <paramref name="body"/> and waits until the sender has taken it in: it now waits on the clock for more to
+    /// share its call (a timer started), or it went out in a call of its own. Neither moving the clock nor sending the
+    /// next message can then overtake it.
+    /// </summary>
+    private async Task<Task<SendResult>> SendTakenInAsync(BatchSqs.Senders senders, string body, CancellationToken cancellationToken)
     {
-        var waited = Stopwatch.StartNew();
-        while (_sqs.Calls.Count < count)
-        {
-            Assert.True(waited.Elapsed < Patience, $"{count} calls expected, {_sqs.Calls.Count} made");
-            await Task.Delay(5, TestContext.Current.CancellationToken);
-        }
+        var timers = _clock.TimersStarted;
+        var calls = _sqs.Calls.Count;
+        var sending = senders.Sender.SendAsync(Message(body), cancellationToken);
+        await Eventually.UntilAsync(() => _clock.TimersStarted > timers || _sqs.Calls.Count > calls, Patience, () => $"the sender to take in {body}");
+        return sending;
     }
 
     [Fact]
     public async Task Messages_sent_while_a_call_is_in_flight_share_one_call_when_the_window_closes()
     {
         var release = HoldCallsStartingWith("first");
-        await using var senders = _sqs.Start(Options(window: TimeSpan.FromSeconds(1)));
+        var window = TimeSpan.FromSeconds(1);
+        await using var senders = _sqs.Start(Options(window), _clock);
         var first = senders.Sender.SendAsync(Message("first"), CancellationToken.None);
         await UntilCallsAsync(1);
 
-        // Spread over less than the window: without it, each would go in a call of its own.
+        // Spread over less than the window, each taken in before the next comes: without it, each would go in a call of
+        // its own.
+        var opened = _clock.GetUtcNow();
         var rest = new List<Task<SendResult>>();
         for (var n = 0; n < 5; n++)
         {
-            rest.Add(senders.Sender.SendAsync(Message($"m{n}"), CancellationToken.None));
-            await Task.Delay(30, TestContext.Current.CancellationToken);
+            rest.Add(await SendTakenInAsync(senders, $"m{n}", CancellationToken.None));
+            _clock.Advance(Spacing);
         }
+        // The window, counted from the first one's arrival, closes.
+        _clock.SetUtcNow(opened + window);
         var results = await Task.WhenAll(rest).WaitAsync(Patience, TestContext.Current.CancellationToken);
         release.SetResult();
         await first.WaitAsync(Patience, TestContext.Current.CancellationToken);
@@ -73,7 +91,8 @@ public sealed class CoalescingSenderTests
     public async Task A_call_goes_as_soon_as_a_full_batch_is_waiting()
     {
         var release = HoldCallsStartingWith("first");
-        await using var senders = _sqs.Start(Options(window: TimeSpan.FromMinutes(5), maxBatch: 3));
+        // The window's clock never moves: only a full batch can send them.
+        await using var senders = _sqs.Start(Options(window: TimeSpan.FromMinutes(5), maxBatch: 3), _clock);
         var first = senders.Sender.SendAsync(Message("first"), CancellationToken.None);
         await UntilCallsAsync(1);
 
@@ -89,7 +108,8 @@ public sealed class CoalescingSenderTests
     [Fact]
     public async Task A_lone_message_is_sent_at_once_without_waiting_for_the_window()
     {
-        await using var senders = _sqs.Start(Options(window: TimeSpan.FromSeconds(30)));
+        // The window's clock never moves: were the message to wait for the window, it would never go.
+        await using var senders = _sqs.Start(Options(window: TimeSpan.FromSeconds(30)), _clock);
         var watch = Stopwatch.StartNew();
 
         var result = await senders.Sender.SendAsync(Message("alone"), CancellationToken.None).WaitAsync(Patience, TestContext.Current.CancellationToken);
@@ -102,14 +122,17 @@ public sealed class CoalescingSenderTests
     public async Task An_entry_sqs_refuses_fails_only_its_own_caller_as_not_stored()
     {
         var release = HoldCallsStartingWith("first");
-        await using var senders = _sqs.Start(Options(window: TimeSpan.FromMilliseconds(300)));
+        var window = TimeSpan.FromMilliseconds(300);
+        await using var senders = _sqs.Start(Options(window), _clock);
         var first = senders.Sender.SendAsync(Message("first"), CancellationToken.None);
         await UntilCallsAsync(1);
         _sqs.Answer = (request, _) => Task.FromResult(BatchSqs.Refusing(request, body => body == "bad"));
 
-        var good = senders.Sender.SendAsync(Message("good"), CancellationToken.None);
-        await Task.Delay(30, TestContext.Current.CancellationToken);
-        var bad = senders.Sender.SendAsync(Message("bad"), CancellationToken.None);
+        var opened = _clock.GetUtcNow();
+        var good = await SendTakenInAsync(senders, "good", CancellationToken.None);
+        _clock.Advance(Spacing);
+        var bad = await SendTakenInAsync(senders, "bad", CancellationToken.None);
+        _clock.SetUtcNow(opened + window);
         var results = await Task.WhenAll(good, bad).WaitAsync(Patience, TestContext.Current.CancellationToken);
         release.SetResult();
 
@@ -148,14 +171,17 @@ public sealed class CoalescingSenderTests
             callCancelled = cancellationToken.IsCancellationRequested;
             return BatchSqs.Stored(request);
         };
-        await using var senders = _sqs.Start(Options(window: TimeSpan.FromMilliseconds(300)));
+        var window = TimeSpan.FromMilliseconds(300);
+        await using var senders = _sqs.Start(Options(window), _clock);
         using var gaveUp = new CancellationTokenSource();
 
         var first = senders.Sender.SendAsync(Message("first"), CancellationToken.None);
         await UntilCallsAsync(1);
         // With a call in flight these two wait for the window and share the next call.
-        var leaving = senders.Sender.SendAsync(Message("leaving"), gaveUp.Token);
-        var staying = senders.Sender.SendAsync(Message("staying"), CancellationToken.None);
+        var opened = _clock.GetUtcNow();
+        var leaving = await SendTakenInAsync(senders, "leaving", gaveUp.Token);
+        var staying = await SendTakenInAsync(senders, "staying", CancellationToken.None);
+        _clock.SetUtcNow(opened + window);
         await UntilCallsAsync(2);
         Assert.Equal(["leaving", "staying"], _sqs.Calls.Last());
         await gaveUp.CancelAsync();

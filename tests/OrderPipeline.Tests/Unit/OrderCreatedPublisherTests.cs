@@ -20,6 +20,8 @@ public sealed class OrderCreatedPublisherTests
 {
     private static readonly Exception Refused = new HttpRequestException(HttpRequestError.ConnectionError, "Connection refused");
 
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
+
     private readonly BatchSqs _sqs = new();
 
     /// <summary>Every call fails with the given exceptions in turn, then is stored.</summary>
@@ -34,20 +36,20 @@ public sealed class OrderCreatedPublisherTests
     // A timeout as the SDK throws it: the answer did not come, though the caller's token did not fire.
     private static Exception TimedOut() => new TaskCanceledException("The operation was canceled.");
 
-    private static PublishingOptions Options(TimeSpan budget, TimeSpan? attemptTimeout = null) => new()
+    private static PublishingOptions Options(TimeSpan budget, TimeSpan? attemptTimeout = null, TimeSpan? firstRetryDelay = null) => new()
     {
         AttemptTimeout = attemptTimeout ?? TimeSpan.FromSeconds(5),
         Budget = budget,
-        FirstRetryDelay = TimeSpan.FromMilliseconds(1),
+        FirstRetryDelay = firstRetryDelay ?? TimeSpan.FromMilliseconds(1),
         Coalescing = new CoalescingOptions { Window = TimeSpan.FromMilliseconds(200) },
     };
 
-    private static OrderCreatedPublisher Publisher(CoalescingSender sender, PublishingOptions options) => new(
+    private static OrderCreatedPublisher Publisher(CoalescingSender sender, PublishingOptions options, TimeProvider? clock = null) => new(
         sender,
         new QueueUrlResolver(null!), // a queue URL is never resolved through SQS
         Microsoft.Extensions.Options.Options.Create(new QueueOptions { OrderCreated = BatchSqs.QueueUrl }),
         Microsoft.Extensions.Options.Options.Create(options),
-        TimeProvider.System,
+        clock ?? TimeProvider.System,
         NullLogger<OrderCreatedPublisher>.Instance);
 
     private static OrderCreated Order() => new(Guid.CreateVersion7().ToString(), "c", [new OrderLine("p", 1)], DateTime.UtcNow);
@@ -109,25 +111,59 @@ public sealed class OrderCreatedPublisherTests
             }
             return BatchSqs.Refusing(request, body => body.Contains(refused.OrderId, StringComparison.Ordinal));
         };
-        var options = Options(TimeSpan.FromMilliseconds(600));
-        await using var senders = _sqs.Start(options);
+        // The second order comes 30 ms after the first, before the first could be sent again (its retry delay is longer):
+        // without the window each would go in a call of its own.
+        var spacing = TimeSpan.FromMilliseconds(30);
+        var options = Options(TimeSpan.FromMilliseconds(600), firstRetryDelay: TimeSpan.FromMilliseconds(50));
+        // The publisher's budget, retry delays and attempt deadlines, and the sender's window, all on one clock that
+        // moves only when told to.
+        var clock = new WatchedClock();
+        await using var senders = _sqs.Start(options, clock);
         // A call in flight, so the two orders' first attempts wait for each other and share the next one.
         var blocker = senders.Sender.SendAsync(new OutgoingMessage(BatchSqs.QueueUrl, "OrderCreated", "blocker"), CancellationToken.None);
-        while (_sqs.Calls.IsEmpty)
-        {
-            await Task.Delay(5, TestContext.Current.CancellationToken);
-        }
-        var publisher = Publisher(senders.Sender, options);
+        await Eventually.UntilAsync(() => !_sqs.Calls.IsEmpty, Patience, () => "the blocker's call");
+        var publisher = Publisher(senders.Sender, options, clock);
 
-        var first = publisher.PublishAsync(refused, TestContext.Current.CancellationToken);
-        await Task.Delay(30, TestContext.Current.CancellationToken);
-        var outcomes = await Task.WhenAll(first, publisher.PublishAsync(accepted, TestContext.Current.CancellationToken));
+        var opened = clock.GetUtcNow();
+        var first = await PublishTakenInAsync(publisher, refused, clock);
+        clock.Advance(spacing);
+        var second = await PublishTakenInAsync(publisher, accepted, clock);
+        // The window, counted from the first one's arrival, closes: they go in one call.
+        clock.SetUtcNow(opened + options.Coalescing.Window);
+        await second.WaitAsync(Patience, TestContext.Current.CancellationToken);
+
+        // Only the refused order is left, sent again after each retry delay until its budget runs out. Whenever it waits
+        // on the clock for something besides its attempt's deadline (two wake-ups: its retry delay, or the window while
+        // the blocker is in flight), the clock moves to the first of them: the retry comes due, the window closes, or,
+        // should the deadline come first, the attempt ends.
+        while (!first.IsCompleted)
+        {
+            await Eventually.UntilAsync(() => first.IsCompleted || clock.WakeUps.Count >= 2, Patience, () => $"the refused order to wait on the clock (wake-ups: {string.Join(", ", clock.WakeUps)})");
+            if (!first.IsCompleted)
+            {
+                clock.AdvanceToFirstWakeUp();
+            }
+        }
+        var outcomes = await Task.WhenAll(first, second).WaitAsync(Patience, TestContext.Current.CancellationToken);
         release.SetResult();
         await blocker;
 
         Assert.Equal([PublishOutcome.NotStored, PublishOutcome.Published], outcomes);
         Assert.Contains(_sqs.Calls, c => c.Count == 2);
         Assert.True(Attempts.Count(id => id == refused.OrderId) > 1, "the refused order was sent again within the budget");
+    }
+
+    /// <summary>
+    /// Publishes <paramref name="order"/> and waits until the sender has taken in its first attempt: the attempt started
+    /// two timers, its deadline and then the window it waits in, or it went out in a call of its own.
+    /// </summary>
+    private async Task<Task<PublishOutcome>> PublishTakenInAsync(OrderCreatedPublisher publisher, OrderCreated order, WatchedClock clock)
+    {
+        var timers = clock.TimersStarted;
+        var calls = _sqs.Calls.Count;
+        var publishing = publisher.PublishAsync(order, TestContext.Current.CancellationToken);
+        await Eventually.UntilAsync(() => clock.TimersStarted >= timers + 2 || _sqs.Calls.Count > calls, Patience, () => $"the sender to take in {order.OrderId}");
+        return publishing;
     }
 
     [Fact]
