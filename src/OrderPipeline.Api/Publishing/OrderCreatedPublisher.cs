@@ -34,6 +34,11 @@ public sealed partial class OrderCreatedPublisher(
         for (var attempt = 1; ; attempt++)
         {
             var left = settings.Budget - clock.GetElapsedTime(started);
+            if (attempt > 1 && left <= TimeSpan.Zero)
+            {
+                // The pause before this retry ended late, past the budget: no time is left for another attempt.
+                return mayHaveBeenStored ? PublishOutcome.Unknown : PublishOutcome.NotStored;
+            }
             // On the same clock as the budget it is cut from.
             using var deadline = new CancellationTokenSource(left < settings.AttemptTimeout ? left : settings.AttemptTimeout, clock);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);

@@ -167,6 +167,25 @@ public sealed class OrderCreatedPublisherTests
     }
 
     [Fact]
+    public async Task A_retry_pause_that_overruns_the_budget_ends_the_attempts_instead_of_throwing()
+    {
+        FailCalls([.. Enumerable.Repeat(Refused, 1000)]);
+        var options = Options(TimeSpan.FromMilliseconds(100), firstRetryDelay: TimeSpan.FromMilliseconds(50));
+        var clock = new WatchedClock();
+        var start = clock.GetUtcNow();
+        await using var senders = _sqs.Start(options, clock);
+
+        var publishing = Publisher(senders.Sender, options, clock).PublishAsync(Order(), TestContext.Current.CancellationToken);
+        await Eventually.UntilAsync(() => clock.WakeUps.Contains(start + options.FirstRetryDelay), TimeSpan.FromSeconds(10),
+            () => "the publisher to pause before its retry");
+        // A loaded machine wakes the pause late, past the whole budget: no time is left for another attempt.
+        clock.SetUtcNow(start + TimeSpan.FromMilliseconds(250));
+
+        Assert.Equal(PublishOutcome.NotStored, await publishing.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken));
+        Assert.Single(Attempts);
+    }
+
+    [Fact]
     public async Task A_call_that_times_out_makes_the_outcome_unknown()
     {
         _sqs.Answer = async (request, cancellationToken) =>
