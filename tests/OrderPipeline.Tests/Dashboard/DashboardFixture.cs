@@ -3,6 +3,7 @@ using Amazon.SQS;
 using Aspire.Hosting;
 using Aspire.Hosting.Testing;
 using Microsoft.Playwright;
+using OrderPipeline.Testing;
 using OrderPipeline.Tests.Support;
 
 namespace OrderPipeline.Tests.Dashboard;
@@ -28,7 +29,7 @@ public sealed class DashboardFixture : IAsyncLifetime
         "--disable-sync",
     ];
 
-    private TestAppHost? _host;
+    private PipelineSystem? _host;
     private IPlaywright? _playwright;
 
     /// <summary>Known to the test, unlike the one Aspire would generate: the login link is built from it.</summary>
@@ -50,22 +51,20 @@ public sealed class DashboardFixture : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _host = await TestAppHost.StartAsync(withServices: true, args:
-        [
-            // Plain HTTP on loopback, as in the launch profile. Command-line values win over the profile's fixed
-            // ports: DCP moves the dashboard's two listeners to random ports in tests anyway, but the resource
-            // service is the AppHost's own and would otherwise take 18891, which a developer's run may hold.
-            $"--ASPNETCORE_URLS=http://127.0.0.1:{FreePort.Next()}",
-            $"--ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL=http://127.0.0.1:{FreePort.Next()}",
-            // Empty, or Aspire.Hosting.Testing adds an OTLP/gRPC listener on the fixed localhost:4317.
-            "--ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL=",
-            $"--ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL=http://127.0.0.1:{FreePort.Next()}",
-            "--ASPIRE_ALLOW_UNSECURED_TRANSPORT=true",
-            $"--ASPIRE_DASHBOARD_FRONTEND_BROWSERTOKEN={BrowserToken}",
-        ], options: o => o.DisableDashboard = false);
+        // The dashboard on plain HTTP and loopback ports of its own (see PipelineSystem), and two settings more.
+        _host = await PipelineSystem.StartAsync(new PipelineSystemOptions
+        {
+            Dashboard = true,
+            Args =
+            [
+                // Empty, or Aspire.Hosting.Testing adds an OTLP/gRPC listener on the fixed localhost:4317.
+                "--ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL=",
+                $"--ASPIRE_DASHBOARD_FRONTEND_BROWSERTOKEN={BrowserToken}",
+            ],
+        });
 
         Api = App.CreateHttpClient("api", "http");
-        Database = new PipelineDatabase(await _host.ConnectionStringAsync("orders"));
+        Database = new PipelineDatabase(_host.ConnectionString);
         SqsClient = _host.CreateSqsClient();
 
         // Aspire.Hosting.Testing has DCP put every endpoint on a random port (DcpPublisher:RandomizePorts), the

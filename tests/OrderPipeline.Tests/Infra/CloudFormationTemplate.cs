@@ -1,4 +1,5 @@
 using System.Globalization;
+using OrderPipeline.Testing;
 using YamlDotNet.RepresentationModel;
 
 namespace OrderPipeline.Tests.Infra;
@@ -23,7 +24,7 @@ internal sealed class CloudFormationTemplate
 
     public IReadOnlyDictionary<string, YamlMappingNode> Resources { get; }
 
-    public static string TemplatePath => Path.Combine(Support.RepositoryRoot.Path, "infra", "template.yaml");
+    public static string TemplatePath => Path.Combine(RepositoryRoot.Path, "infra", "template.yaml");
 
     public static CloudFormationTemplate Load() => Parse(File.ReadAllText(TemplatePath));
 

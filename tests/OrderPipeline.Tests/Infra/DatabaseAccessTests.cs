@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using OrderPipeline.Migrations.Aws;
+using OrderPipeline.Testing;
 using YamlDotNet.RepresentationModel;
 using Xunit;
 using static OrderPipeline.Tests.Infra.CloudFormationTemplate;
@@ -133,8 +134,8 @@ public sealed partial class DatabaseAccessTests
         Assert.Contains("https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem", script, StringComparison.Ordinal);
         Assert.Contains("https://www.amazontrust.com/repository/AmazonRootCA1.pem", script, StringComparison.Ordinal);
         Assert.Matches(@"for service in [A-Za-z ]+; do[\s\S]*cp ""\$CA_BUNDLE"" ""\$out/certs/rds-ca-bundle\.pem""[\s\S]*zip -q -r -X[\s\S]*done", script);
-        Assert.Empty(Directory.EnumerateFiles(Path.Combine(Support.RepositoryRoot.Path, "infra"), "*.pem", SearchOption.TopDirectoryOnly));
-        Assert.DoesNotContain(Directory.EnumerateFiles(Path.Combine(Support.RepositoryRoot.Path, "infra", "lib")), f => f.EndsWith(".pem", StringComparison.Ordinal));
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(RepositoryRoot.Path, "infra"), "*.pem", SearchOption.TopDirectoryOnly));
+        Assert.DoesNotContain(Directory.EnumerateFiles(Path.Combine(RepositoryRoot.Path, "infra", "lib")), f => f.EndsWith(".pem", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -182,7 +183,7 @@ public sealed partial class DatabaseAccessTests
     [InlineData("OrderPipeline.Notifier", "orderpipeline_notifier")]
     public void Each_services_outage_probe_is_a_write_its_database_user_is_granted(string project, string user)
     {
-        var wiring = File.ReadAllText(Path.Combine(Support.RepositoryRoot.Path, "src", project, "Extensions", "Extensions.cs"));
+        var wiring = File.ReadAllText(Path.Combine(RepositoryRoot.Path, "src", project, "Extensions", "Extensions.cs"));
         var probe = OutageProbe().Match(wiring);
         Assert.True(probe.Success, $"{project} registers no outage probe");
         var privilege = probe.Groups["verb"].Value;
@@ -238,7 +239,7 @@ public sealed partial class DatabaseAccessTests
     [Fact]
     public void Mysql_only_user_setup_stays_out_of_the_migrations_that_also_run_on_mariadb()
     {
-        var migrations = Directory.GetFiles(Path.Combine(Support.RepositoryRoot.Path, "db", "migrations"), "*.sql");
+        var migrations = Directory.GetFiles(Path.Combine(RepositoryRoot.Path, "db", "migrations"), "*.sql");
         Assert.NotEmpty(migrations);
         Assert.All(migrations, file => Assert.DoesNotContain("AWSAuthenticationPlugin", File.ReadAllText(file), StringComparison.OrdinalIgnoreCase));
         Assert.All(migrations, file => Assert.DoesNotContain("CREATE USER", File.ReadAllText(file), StringComparison.OrdinalIgnoreCase));
@@ -268,7 +269,7 @@ public sealed partial class DatabaseAccessTests
             .ToDictionary(kv => ((YamlScalarNode)kv.Key).Value!, kv => Describe(kv.Value), StringComparer.Ordinal);
 
     private static string DeployScript() =>
-        File.ReadAllText(Path.Combine(Support.RepositoryRoot.Path, "infra", "deploy.sh")).Replace("\\\n", " ", StringComparison.Ordinal);
+        File.ReadAllText(Path.Combine(RepositoryRoot.Path, "infra", "deploy.sh")).Replace("\\\n", " ", StringComparison.Ordinal);
 
     [GeneratedRegex(@"^CREATE USER IF NOT EXISTS '(?<user>\w+)'@'%' ")]
     private static partial Regex CreateUser();

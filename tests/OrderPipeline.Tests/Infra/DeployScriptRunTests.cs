@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
+using OrderPipeline.Testing;
 using Xunit;
 
 namespace OrderPipeline.Tests.Infra;
@@ -278,7 +279,7 @@ public sealed partial class DeployScriptRunTests : IDisposable
     {
         var startInfo = new ProcessStartInfo(program)
         {
-            WorkingDirectory = Support.RepositoryRoot.Path,
+            WorkingDirectory = RepositoryRoot.Path,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
@@ -334,7 +335,7 @@ public sealed partial class DeployScriptRunTests : IDisposable
         }
     }
 
-    private static string ScriptPath(string script) => Path.Combine(Support.RepositoryRoot.Path, "infra", script);
+    private static string ScriptPath(string script) => Path.Combine(RepositoryRoot.Path, "infra", script);
 
     [GeneratedRegex(@"""\$\{[A-Za-z_][A-Za-z0-9_]*\[@\]\}""")]
     private static partial Regex UnguardedArrayExpansion();

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using OrderPipeline.Testing;
 using YamlDotNet.RepresentationModel;
 using Xunit;
 
@@ -14,7 +15,7 @@ public sealed partial class DeployScriptTests
     private readonly CloudFormationTemplate template = CloudFormationTemplate.Load();
 
     // The script with its line continuations joined, so that each command is one line.
-    private readonly string script = File.ReadAllText(Path.Combine(Support.RepositoryRoot.Path, "infra", "deploy.sh"))
+    private readonly string script = File.ReadAllText(Path.Combine(RepositoryRoot.Path, "infra", "deploy.sh"))
         .Replace("\\\n", " ", StringComparison.Ordinal);
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using OrderPipeline.Testing;
 using Xunit;
 
 namespace OrderPipeline.Tests.Infra;
@@ -32,7 +33,7 @@ public sealed class OfflineValidatorTests
 
     private static async Task<(int ExitCode, string Output)> RunValidatorAsync(params string[] arguments)
     {
-        var root = Support.RepositoryRoot.Path;
+        var root = RepositoryRoot.Path;
         var validateDir = Path.Combine(root, "infra", "validate");
         if (!Directory.Exists(Path.Combine(validateDir, "node_modules", "cfn-lint"))
             || !Directory.Exists(Path.Combine(validateDir, "node_modules", "@aws-cdk", "aws-service-spec")))

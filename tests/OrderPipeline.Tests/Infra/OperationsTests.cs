@@ -1,4 +1,5 @@
 using System.Text.Json;
+using OrderPipeline.Testing;
 using YamlDotNet.RepresentationModel;
 using Xunit;
 using static OrderPipeline.Tests.Infra.CloudFormationTemplate;
@@ -212,7 +213,7 @@ public sealed class OperationsTests
     public void Deployment_id_is_a_parameter_deploy_sets_every_time()
     {
         Assert.NotNull(template.Parameter("DeploymentId"));
-        var script = File.ReadAllText(Path.Combine(Support.RepositoryRoot.Path, "infra", "deploy.sh"));
+        var script = File.ReadAllText(Path.Combine(RepositoryRoot.Path, "infra", "deploy.sh"));
         Assert.Contains("\"DeploymentId=$DEPLOYMENT_ID\"", script, StringComparison.Ordinal);
     }
 

@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Text.Json;
-using Amazon.Runtime;
-using Amazon.SQS;
 using Amazon.SQS.Model;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -14,6 +12,7 @@ using OrderPipeline.Messaging.Sqs;
 using OrderPipeline.Messaging.Telemetry;
 using OrderPipeline.Processor.Orders;
 using OrderPipeline.Processor.Outbox;
+using OrderPipeline.Testing;
 using OrderPipeline.Tests.Support;
 
 namespace OrderPipeline.Tests.Integration;
@@ -34,8 +33,7 @@ public sealed class OutboxRelayTests(InfrastructureFixture infra)
 
         // The queue is unreachable when the handler publishes: the message must still be acknowledged (no throw),
         // because the event is already safe in the outbox.
-        using var deadSqs = new AmazonSQSClient(new BasicAWSCredentials("test", "test"),
-            new AmazonSQSConfig { ServiceURL = "http://127.0.0.1:1", AuthenticationRegion = "us-east-1", MaxErrorRetry = 0 });
+        using var deadSqs = EmulatorSqs.CreateClient(new Uri("http://127.0.0.1:1"), maxErrorRetry: 0);
         using var deadTelemetry = new MessagingTelemetry(meters);
         // No backoff, so the relay below may take the row at once.
         var deadPublisher = new OutboxPublisher(new SqsEventPublisher(deadSqs, new QueueUrlResolver(deadSqs), deadTelemetry),

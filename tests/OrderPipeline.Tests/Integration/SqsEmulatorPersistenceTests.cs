@@ -1,6 +1,5 @@
 using System.Diagnostics;
-using Amazon.Runtime;
-using Amazon.SQS;
+using OrderPipeline.Testing;
 using OrderPipeline.Tests.Support;
 
 namespace OrderPipeline.Tests.Integration;
@@ -15,8 +14,7 @@ public sealed class SqsEmulatorPersistenceTests : IDisposable
     public async Task With_a_data_directory_a_queued_message_survives_the_emulator_being_killed()
     {
         var port = FreePort.Next();
-        using var sqs = new AmazonSQSClient(new BasicAWSCredentials("test", "test"),
-            new AmazonSQSConfig { ServiceURL = $"http://127.0.0.1:{port}", AuthenticationRegion = "us-east-1", MaxErrorRetry = 0 });
+        using var sqs = EmulatorSqs.CreateClient(new Uri($"http://127.0.0.1:{port}"), maxErrorRetry: 0);
 
         using (var first = await StartAsync(port))
         {

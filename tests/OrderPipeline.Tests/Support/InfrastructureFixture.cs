@@ -1,4 +1,5 @@
 using Amazon.SQS;
+using OrderPipeline.Testing;
 
 namespace OrderPipeline.Tests.Support;
 
@@ -8,7 +9,7 @@ namespace OrderPipeline.Tests.Support;
 /// </summary>
 public sealed class InfrastructureFixture : IAsyncLifetime
 {
-    private TestAppHost? _host;
+    private PipelineSystem? _host;
 
     public PipelineDatabase Database { get; private set; } = null!;
 
@@ -25,8 +26,8 @@ public sealed class InfrastructureFixture : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _host = await TestAppHost.StartAsync(withServices: false);
-        Database = new PipelineDatabase(await _host.ConnectionStringAsync("orders"));
+        _host = await PipelineSystem.StartAsync(new PipelineSystemOptions { Services = false });
+        Database = new PipelineDatabase(_host.ConnectionString);
         Server = new DatabaseServerControl(_host.MySqlHome);
         SqsClient = _host.CreateSqsClient();
         SqsServiceUrl = _host.SqsServiceUrl.ToString().TrimEnd('/');

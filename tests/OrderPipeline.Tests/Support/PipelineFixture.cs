@@ -5,6 +5,7 @@ using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using OrderPipeline.Testing;
 
 namespace OrderPipeline.Tests.Support;
 
@@ -13,7 +14,7 @@ public sealed class PipelineFixture : IAsyncLifetime
 {
     private readonly ConcurrentQueue<string> _notifierLines = new();
     private readonly CancellationTokenSource _stopping = new();
-    private TestAppHost? _host;
+    private PipelineSystem? _host;
 
     public DistributedApplication App => _host!.App;
 
@@ -25,9 +26,9 @@ public sealed class PipelineFixture : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _host = await TestAppHost.StartAsync(withServices: true);
+        _host = await PipelineSystem.StartAsync();
         Api = App.CreateHttpClient("api", "http");
-        Database = new PipelineDatabase(await _host.ConnectionStringAsync("orders"));
+        Database = new PipelineDatabase(_host.ConnectionString);
         SqsClient = _host.CreateSqsClient();
         _ = CollectNotifierOutputAsync();
     }

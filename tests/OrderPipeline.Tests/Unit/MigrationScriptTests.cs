@@ -1,4 +1,5 @@
 using OrderPipeline.Migrations;
+using OrderPipeline.Testing;
 using OrderPipeline.Tests.Support;
 
 namespace OrderPipeline.Tests.Unit;

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace OrderPipeline.Tests.Support;
+namespace OrderPipeline.Testing;
 
 public static class FreePort
 {

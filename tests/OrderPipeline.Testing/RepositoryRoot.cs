@@ -1,8 +1,11 @@
-namespace OrderPipeline.Tests.Support;
+namespace OrderPipeline.Testing;
 
+/// <remarks>
+/// Also compiled into the test projects that must not reference this library (it brings Aspire): see their project files.
+/// </remarks>
 public static class RepositoryRoot
 {
-    /// <summary>The folder that holds OrderPipeline.sln, found upwards from the test binaries.</summary>
+    /// <summary>The folder that holds OrderPipeline.sln, found upwards from the running binaries.</summary>
     public static string Path { get; } = Find();
 
     private static string Find()
