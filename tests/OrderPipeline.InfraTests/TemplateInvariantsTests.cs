@@ -1,8 +1,8 @@
 using YamlDotNet.RepresentationModel;
 using Xunit;
-using static OrderPipeline.Tests.Infra.CloudFormationTemplate;
+using static OrderPipeline.InfraTests.CloudFormationTemplate;
 
-namespace OrderPipeline.Tests.Infra;
+namespace OrderPipeline.InfraTests;
 
 /// <summary>
 /// Invariants of infra/template.yaml that a structural CloudFormation check cannot see: messaging wiring, least

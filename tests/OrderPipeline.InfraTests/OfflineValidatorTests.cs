@@ -2,7 +2,7 @@ using System.Diagnostics;
 using OrderPipeline.Testing;
 using Xunit;
 
-namespace OrderPipeline.Tests.Infra;
+namespace OrderPipeline.InfraTests;
 
 /// <summary>
 /// Runs the offline CloudFormation validator (infra/validate/validate.mjs: cfn-lint with a current resource

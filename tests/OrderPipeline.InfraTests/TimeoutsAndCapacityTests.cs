@@ -1,9 +1,9 @@
 using System.Globalization;
 using YamlDotNet.RepresentationModel;
 using Xunit;
-using static OrderPipeline.Tests.Infra.CloudFormationTemplate;
+using static OrderPipeline.InfraTests.CloudFormationTemplate;
 
-namespace OrderPipeline.Tests.Infra;
+namespace OrderPipeline.InfraTests;
 
 /// <summary>
 /// Timeouts that fit inside each other, and database connections that fit in the instance (issue 11): API Gateway

@@ -1,8 +1,8 @@
 using YamlDotNet.RepresentationModel;
 using Xunit;
-using static OrderPipeline.Tests.Infra.CloudFormationTemplate;
+using static OrderPipeline.InfraTests.CloudFormationTemplate;
 
-namespace OrderPipeline.Tests.Infra;
+namespace OrderPipeline.InfraTests;
 
 /// <summary>
 /// The HTTP API's security in AWS (issue 11): a JWT authorizer whose issuer and audience are stack parameters on

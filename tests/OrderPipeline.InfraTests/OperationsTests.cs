@@ -2,9 +2,9 @@ using System.Text.Json;
 using OrderPipeline.Testing;
 using YamlDotNet.RepresentationModel;
 using Xunit;
-using static OrderPipeline.Tests.Infra.CloudFormationTemplate;
+using static OrderPipeline.InfraTests.CloudFormationTemplate;
 
-namespace OrderPipeline.Tests.Infra;
+namespace OrderPipeline.InfraTests;
 
 /// <summary>
 /// Running the stack (issue 11, "messages" and "operations"): the outbox relay on a schedule and its alarm, the outage

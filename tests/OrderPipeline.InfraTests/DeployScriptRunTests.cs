@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 using OrderPipeline.Testing;
 using Xunit;
 
-namespace OrderPipeline.Tests.Infra;
+namespace OrderPipeline.InfraTests;
 
 /// <summary>
 /// infra/deploy.sh and infra/teardown.sh run for real, with a fake <c>aws</c>, <c>dotnet</c>, <c>curl</c> and

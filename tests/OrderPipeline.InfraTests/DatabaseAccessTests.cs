@@ -3,9 +3,9 @@ using OrderPipeline.Migrations.Aws;
 using OrderPipeline.Testing;
 using YamlDotNet.RepresentationModel;
 using Xunit;
-using static OrderPipeline.Tests.Infra.CloudFormationTemplate;
+using static OrderPipeline.InfraTests.CloudFormationTemplate;
 
-namespace OrderPipeline.Tests.Infra;
+namespace OrderPipeline.InfraTests;
 
 /// <summary>
 /// How the functions reach MySQL in AWS (issue 11, "data and credentials" and "TLS verified"): each service as its

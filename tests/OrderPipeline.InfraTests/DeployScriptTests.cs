@@ -3,7 +3,7 @@ using OrderPipeline.Testing;
 using YamlDotNet.RepresentationModel;
 using Xunit;
 
-namespace OrderPipeline.Tests.Infra;
+namespace OrderPipeline.InfraTests;
 
 /// <summary>
 /// infra/deploy.sh against infra/template.yaml: every function's code is built and passed, only declared outputs

@@ -2,7 +2,7 @@ using System.Globalization;
 using OrderPipeline.Testing;
 using YamlDotNet.RepresentationModel;
 
-namespace OrderPipeline.Tests.Infra;
+namespace OrderPipeline.InfraTests;
 
 /// <summary>
 /// Reads infra/template.yaml (CloudFormation YAML with short-form intrinsics) into YamlDotNet's representation model

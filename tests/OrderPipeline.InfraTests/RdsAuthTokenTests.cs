@@ -3,7 +3,7 @@ using Microsoft.Extensions.Hosting;
 using MySqlConnector;
 using Xunit;
 
-namespace OrderPipeline.Tests.Infra;
+namespace OrderPipeline.InfraTests;
 
 /// <summary>
 /// The RDS IAM authentication token the services sign in with in AWS (ServiceDefaults/Aws/RdsAuthToken.cs) and its
