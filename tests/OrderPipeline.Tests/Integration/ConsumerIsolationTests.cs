@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using OrderPipeline.Messaging;
 using OrderPipeline.Messaging.Consuming;
+using OrderPipeline.Tests.Shared;
 using OrderPipeline.Tests.Support;
 
 namespace OrderPipeline.Tests.Integration;

@@ -7,6 +7,7 @@ using MySqlConnector;
 using OrderPipeline.Api.Orders;
 using OrderPipeline.Messaging.Events;
 using OrderPipeline.Processor.Orders;
+using OrderPipeline.Tests.Shared;
 using OrderPipeline.Tests.Support;
 
 namespace OrderPipeline.Tests.Integration;

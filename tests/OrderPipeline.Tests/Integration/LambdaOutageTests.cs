@@ -6,6 +6,7 @@ using Amazon.SQS.Model;
 using OrderPipeline.Messaging.Consuming;
 using OrderPipeline.Messaging.Events;
 using OrderPipeline.Processor.Orders;
+using OrderPipeline.Tests.Shared;
 using OrderPipeline.Tests.Support;
 
 namespace OrderPipeline.Tests.Integration;

@@ -1,5 +1,6 @@
 using OrderPipeline.Messaging.Events;
 using OrderPipeline.Processor.Orders;
+using OrderPipeline.Tests.Shared;
 using OrderPipeline.Tests.Support;
 
 namespace OrderPipeline.Tests.Integration;

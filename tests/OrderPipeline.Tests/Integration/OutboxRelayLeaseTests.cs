@@ -11,6 +11,7 @@ using OrderPipeline.Messaging.Publishing;
 using OrderPipeline.Messaging.Sqs;
 using OrderPipeline.Messaging.Telemetry;
 using OrderPipeline.Processor.Outbox;
+using OrderPipeline.Tests.Shared;
 using OrderPipeline.Tests.Support;
 
 namespace OrderPipeline.Tests.Integration;

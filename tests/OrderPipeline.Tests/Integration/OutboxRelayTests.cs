@@ -13,6 +13,7 @@ using OrderPipeline.Messaging.Telemetry;
 using OrderPipeline.Processor.Orders;
 using OrderPipeline.Processor.Outbox;
 using OrderPipeline.Testing;
+using OrderPipeline.Tests.Shared;
 using OrderPipeline.Tests.Support;
 
 namespace OrderPipeline.Tests.Integration;

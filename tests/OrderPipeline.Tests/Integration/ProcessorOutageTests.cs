@@ -5,6 +5,7 @@ using System.Text.Json;
 using MySqlConnector;
 using OrderPipeline.Messaging.Events;
 using OrderPipeline.Processor.Orders;
+using OrderPipeline.Tests.Shared;
 using OrderPipeline.Tests.Support;
 
 namespace OrderPipeline.Tests.Integration;

@@ -1,5 +1,6 @@
 using Amazon.SQS;
 using OrderPipeline.Testing;
+using OrderPipeline.Tests.Shared;
 
 namespace OrderPipeline.Tests.Support;
 

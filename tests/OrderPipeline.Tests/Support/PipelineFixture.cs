@@ -6,6 +6,7 @@ using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using OrderPipeline.Testing;
+using OrderPipeline.Tests.Shared;
 
 namespace OrderPipeline.Tests.Support;
 

@@ -7,6 +7,7 @@ using OrderPipeline.Messaging.Consuming;
 using OrderPipeline.Messaging.Outages;
 using OrderPipeline.Messaging.Sqs;
 using OrderPipeline.Messaging.Telemetry;
+using OrderPipeline.Tests.Shared;
 using OrderPipeline.Tests.Support;
 
 namespace OrderPipeline.Tests.Unit.Outages;

@@ -7,10 +7,9 @@ using System.Text.RegularExpressions;
 using Amazon.SQS.Model;
 using Microsoft.Playwright;
 using OrderPipeline.Messaging.Events;
-using OrderPipeline.Tests.EndToEnd;
-using OrderPipeline.Tests.Support;
+using OrderPipeline.Tests.Shared;
 
-namespace OrderPipeline.Tests.Dashboard;
+namespace OrderPipeline.DashboardTests;
 
 /// <summary>
 /// The real Aspire dashboard, driven in headless Chromium the way a person uses it: log in with the printed link,

@@ -1,7 +1,7 @@
 using Dapper;
 using MySqlConnector;
 
-namespace OrderPipeline.Tests.Support;
+namespace OrderPipeline.Tests.Shared;
 
 /// <summary>Arranges and inspects the database the tests' pipeline uses.</summary>
 public sealed class PipelineDatabase(string connectionString)

@@ -2,7 +2,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace OrderPipeline.Tests.EndToEnd;
+namespace OrderPipeline.Tests.Shared;
 
 /// <summary>Talks to the running Api the way a client would.</summary>
 internal static class OrderClient
@@ -40,7 +40,7 @@ internal static class OrderClient
 
     /// <summary>Polls GET /api/orders/{id} until the order is PROCESSED or FAILED.</summary>
     public static Task<JsonElement> WaitSettledAsync(this HttpClient api, string orderId, int timeoutSeconds = 30) =>
-        Support.Eventually.GetAsync(
+        Eventually.GetAsync(
             async () =>
             {
                 using var response = await api.GetAsync($"/api/orders/{orderId}", TestContext.Current.CancellationToken);

@@ -1,4 +1,4 @@
-namespace OrderPipeline.Tests.Support;
+namespace OrderPipeline.Tests.Shared;
 
 /// <summary>Polls until a condition holds or a deadline passes. Never a fixed sleep.</summary>
 public static class Eventually

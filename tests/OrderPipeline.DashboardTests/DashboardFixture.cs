@@ -4,9 +4,9 @@ using Aspire.Hosting;
 using Aspire.Hosting.Testing;
 using Microsoft.Playwright;
 using OrderPipeline.Testing;
-using OrderPipeline.Tests.Support;
+using OrderPipeline.Tests.Shared;
 
-namespace OrderPipeline.Tests.Dashboard;
+namespace OrderPipeline.DashboardTests;
 
 /// <summary>
 /// The whole system with the real Aspire dashboard, served over plain HTTP on loopback as in the AppHost's launch
