@@ -1,6 +1,6 @@
 using OrderPipeline.AppHost.Supervision;
 
-namespace OrderPipeline.Tests.Unit;
+namespace OrderPipeline.AppHostTests;
 
 [Trait("Category", "Unit")]
 public sealed class AutoRestartTests
