@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using Amazon.SQS.Model;
 using OrderPipeline.Api.Authentication;
 using OrderPipeline.Api.Orders;
+using OrderPipeline.Tests.Shared;
 using OrderPipeline.Tests.Support;
 
 namespace OrderPipeline.Tests.Integration;

@@ -6,6 +6,7 @@ using CsCheck;
 using Dapper;
 using MySqlConnector;
 using OrderPipeline.Api.Orders;
+using OrderPipeline.Tests.Shared;
 using OrderPipeline.Tests.Support;
 
 namespace OrderPipeline.Tests.Integration;

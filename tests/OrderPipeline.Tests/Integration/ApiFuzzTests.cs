@@ -7,6 +7,7 @@ using Amazon.SQS.Model;
 using CsCheck;
 using OrderPipeline.Api.Orders;
 using OrderPipeline.Messaging.Events;
+using OrderPipeline.Tests.Shared;
 using OrderPipeline.Tests.Support;
 
 namespace OrderPipeline.Tests.Integration;

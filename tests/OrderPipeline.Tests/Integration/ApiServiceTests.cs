@@ -5,6 +5,7 @@ using System.Text.Json;
 using Amazon.SQS.Model;
 using OrderPipeline.Api.Orders;
 using OrderPipeline.Messaging.Events;
+using OrderPipeline.Tests.Shared;
 using OrderPipeline.Tests.Support;
 
 namespace OrderPipeline.Tests.Integration;

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Dapper;
 using MySqlConnector;
 using OrderPipeline.Migrations;
+using OrderPipeline.Tests.Shared;
 using OrderPipeline.Tests.Support;
 
 namespace OrderPipeline.Tests.Integration;

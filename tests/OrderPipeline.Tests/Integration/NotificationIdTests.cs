@@ -5,6 +5,7 @@ using MySqlConnector;
 using OrderPipeline.Messaging.Consuming;
 using OrderPipeline.Messaging.Events;
 using OrderPipeline.Notifier.Notifications;
+using OrderPipeline.Tests.Shared;
 using OrderPipeline.Tests.Support;
 
 namespace OrderPipeline.Tests.Integration;

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using OrderPipeline.Messaging.Events;
 using OrderPipeline.Notifier.Notifications;
+using OrderPipeline.Tests.Shared;
 using OrderPipeline.Tests.Support;
 
 namespace OrderPipeline.Tests.Integration;

@@ -12,6 +12,7 @@ using Microsoft.Extensions.Hosting;
 using MySqlConnector;
 using OrderPipeline.Processor.Orders;
 using OrderPipeline.Processor.Outbox;
+using OrderPipeline.Tests.Shared;
 using OrderPipeline.Tests.Support;
 
 namespace OrderPipeline.Tests.Integration;
