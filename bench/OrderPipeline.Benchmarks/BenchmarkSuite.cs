@@ -1,3 +1,5 @@
+using OrderPipeline.Testing;
+
 namespace OrderPipeline.Benchmarks;
 
 /// <summary>Everything one suite run measured.</summary>
@@ -57,7 +59,7 @@ public static class BenchmarkSuite
         var machine = MachineInfo.Read();
         using var progress = new BenchmarkProgress(output);
         progress.Say($"benchmark suite: {options.Orders} orders per run, {options.Clients} closed-loop clients; starting the system");
-        await using var system = await BenchmarkSystem.StartAsync(new SystemOptions(new Dictionary<string, string>()), cancellationToken);
+        await using var system = await PipelineSystem.StartAsync(PipelineSystemOptions.ForProgram, cancellationToken);
 
         var database = await new RawDatabaseBenchmark(system.ConnectionString, progress)
             .RunAsync(SuiteOptions.DatabaseConnections, options.Orders, cancellationToken);

@@ -2,6 +2,7 @@ using System.Globalization;
 using Aspire.Hosting.ApplicationModel;
 using Microsoft.Extensions.DependencyInjection;
 using OrderPipeline.Benchmarks;
+using OrderPipeline.Testing;
 
 // Usage: dotnet run -c Release --project bench/OrderPipeline.Benchmarks -- [orders=2000] [concurrency=16] [--compare [--warm-up 300] | --compare-dashboard | --compare-sqs-persistence] [Setting__Name=value ...]
 //        dotnet run -c Release --project bench/OrderPipeline.Benchmarks -- --startup-costs [runs=3]
@@ -23,7 +24,7 @@ if (args.Contains("--startup-costs"))
 {
     // What a developer's `dotnet run` of the AppHost costs: cold start, memory at idle, shutdown.
     var runs = numbers.Length > 0 ? int.Parse(numbers[0], CultureInfo.InvariantCulture) : 3;
-    return await StartupCosts.RunAsync(StartupCosts.FindRepositoryRoot(), runs);
+    return await StartupCosts.RunAsync(RepositoryRoot.Path, runs);
 }
 
 var orders = numbers.Length > 0 ? int.Parse(numbers[0], CultureInfo.InvariantCulture) : 2000;
@@ -57,7 +58,8 @@ return 0;
 
 async Task RunSystemAsync(string label, bool dashboard, bool sqsPersistence, bool hotScenario)
 {
-    await using var system = await BenchmarkSystem.StartAsync(new SystemOptions(settings, dashboard, sqsPersistence));
+    await using var system = await PipelineSystem.StartAsync(
+        PipelineSystemOptions.ForProgram with { Environment = settings, Dashboard = dashboard, SqsPersistence = sqsPersistence });
     // The first watcher gets the console from its beginning.
     using var stopWatching = new CancellationTokenSource();
     var processorConsole = CountProcessorLinesAsync(system.App.Services.GetRequiredService<ResourceLoggerService>(), system.Resource("processor"), stopWatching.Token);
@@ -97,7 +99,7 @@ static async Task<(int Retries, int Redeliveries)> CountProcessorLinesAsync(Reso
     return (retries, redeliveries);
 }
 
-async Task RunAsync(BenchmarkSystem system, string name, Scenario scenario)
+async Task RunAsync(PipelineSystem system, string name, Scenario scenario)
 {
     using var progress = new BenchmarkProgress(TextWriter.Null);
     var run = await new SystemBenchmark(system.Api, system.ConnectionString, progress)

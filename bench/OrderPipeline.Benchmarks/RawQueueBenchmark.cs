@@ -1,7 +1,6 @@
 using System.Diagnostics;
-using Amazon.Runtime;
-using Amazon.SQS;
 using Amazon.SQS.Model;
+using OrderPipeline.Testing;
 
 namespace OrderPipeline.Benchmarks;
 
@@ -19,12 +18,7 @@ public sealed class RawQueueBenchmark(Uri serviceUrl, BenchmarkProgress progress
 
     public async Task<RawQueueResult> RunAsync(int senders, int messages, int batchSize, CancellationToken cancellationToken)
     {
-        // The credentials and region the services get; the emulator takes any key.
-        using var sqs = new AmazonSQSClient(new BasicAWSCredentials("test", "test"), new AmazonSQSConfig
-        {
-            ServiceURL = serviceUrl.ToString().TrimEnd('/'),
-            AuthenticationRegion = "us-east-1",
-        });
+        using var sqs = EmulatorSqs.CreateClient(serviceUrl);
         // A scratch queue: the system's own queues have consumers that would compete with the measurement.
         var queueUrl = (await sqs.CreateQueueAsync($"bench-scratch-{Guid.NewGuid():N}"[..22], cancellationToken)).QueueUrl;
         try

@@ -1,3 +1,5 @@
+using OrderPipeline.Testing;
+
 namespace OrderPipeline.Benchmarks;
 
 /// <summary>
@@ -19,7 +21,7 @@ public static class SettingsComparison
         IReadOnlyDictionary<string, string> defaults = new Dictionary<string, string>();
         foreach (var (label, environment) in new[] { ("defaults", defaults), ("tuned", settings), ("defaults", defaults), ("tuned", settings) })
         {
-            await using var system = await BenchmarkSystem.StartAsync(new SystemOptions(environment));
+            await using var system = await PipelineSystem.StartAsync(PipelineSystemOptions.ForProgram with { Environment = environment });
             using var progress = new BenchmarkProgress(TextWriter.Null);
             var bench = new SystemBenchmark(system.Api, system.ConnectionString, progress);
             var spread = new Scenario("spread", 20, null);

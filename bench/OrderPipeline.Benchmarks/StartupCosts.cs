@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using OrderPipeline.Testing;
 
 namespace OrderPipeline.Benchmarks;
 
@@ -36,18 +36,6 @@ internal static class StartupCosts
         return results.All(r => r.Error is null) ? 0 : 1;
     }
 
-    public static string FindRepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "OrderPipeline.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-        throw new InvalidOperationException("Cannot find OrderPipeline.sln above " + AppContext.BaseDirectory);
-    }
-
     /// <summary>
     /// The developer's command, with every port free so that an AppHost running beside is not disturbed. The launch
     /// profile is not used because dotnet run lets its fixed ports override the environment; its other settings
@@ -63,15 +51,15 @@ internal static class StartupCosts
             UseShellExecute = false,
         };
         foreach (var argument in (string[])["run", "-c", "Release", "--project", "src/OrderPipeline.AppHost", "--no-build", "--no-launch-profile", "--",
-            $"--AppHost:DataDirectory={dataDirectory}", $"--AppHost:ApiPort={apiPort}", $"--AppHost:MySqlPort={FreePort()}", $"--AppHost:SqsPort={FreePort()}"])
+            $"--AppHost:DataDirectory={dataDirectory}", $"--AppHost:ApiPort={apiPort}", $"--AppHost:MySqlPort={FreePort.Next()}", $"--AppHost:SqsPort={FreePort.Next()}"])
         {
             start.ArgumentList.Add(argument);
         }
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
         start.Environment["DOTNET_ENVIRONMENT"] = "Development";
-        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{FreePort()}";
-        start.Environment["ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL"] = $"http://127.0.0.1:{FreePort()}";
-        start.Environment["ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL"] = $"http://127.0.0.1:{FreePort()}";
+        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{FreePort.Next()}";
+        start.Environment["ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL"] = $"http://127.0.0.1:{FreePort.Next()}";
+        start.Environment["ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL"] = $"http://127.0.0.1:{FreePort.Next()}";
         start.Environment["ASPIRE_ALLOW_UNSECURED_TRANSPORT"] = "true";
         return start;
     }
@@ -81,7 +69,7 @@ internal static class StartupCosts
         // Short: the MariaDB socket lives under it and a Unix socket path allows ~100 characters.
         var dataDirectory = Path.Combine(Path.GetTempPath(), $"op-costs-{Guid.NewGuid():N}"[..18]);
         var logPath = Path.Combine(Path.GetTempPath(), $"op-startup-costs-{run}.log");
-        var apiPort = FreePort();
+        var apiPort = FreePort.Next();
         var command = AppHostCommand(repositoryRoot, dataDirectory, apiPort);
         // Its own session and process group, as a terminal gives a command: Ctrl+C is a SIGINT to that group. A
         // shell's background job (nohup, &) ignores SIGINT and its children inherit that: env puts the default back.
@@ -361,13 +349,6 @@ internal static class StartupCosts
 
     private static string Seconds(double? value) => value is { } v ? $"{v:0.00} s" : "never";
 
-    /// <summary>A loopback port nobody listens on right now.</summary>
-    internal static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private sealed class RunResult
     {

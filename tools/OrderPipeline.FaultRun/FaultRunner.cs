@@ -4,6 +4,7 @@ using Amazon.SQS;
 using Dapper;
 using MySqlConnector;
 using OrderPipeline.Messaging.Events;
+using OrderPipeline.Testing;
 
 namespace OrderPipeline.FaultRun;
 
@@ -28,7 +29,8 @@ public static class FaultRunner
     {
         var startedAt = DateTimeOffset.UtcNow;
         progress.WriteLine($"Starting the system ({options.Processors} Processors) ...");
-        await using var pipeline = await PipelineUnderTest.StartAsync(options.Processors, cancellationToken);
+        await using var pipeline = await PipelineSystem.StartAsync(
+            PipelineSystemOptions.ForProgram with { QuickRetries = true, Processors = options.Processors }, cancellationToken);
         var connectionString = pipeline.ConnectionString;
         using var sqs = pipeline.CreateSqsClient();
         var api = pipeline.Api;

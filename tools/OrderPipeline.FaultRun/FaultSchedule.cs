@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Aspire.Hosting.ApplicationModel;
+using OrderPipeline.Testing;
 
 namespace OrderPipeline.FaultRun;
 
@@ -10,7 +11,7 @@ public sealed record FaultEvent(string What, double AtSeconds, double? LastedSec
 /// The faults, spread over the load so that each meets orders in every stage: processes killed (the AppHost's
 /// supervisor brings them back), the database frozen, refusing writes and killed.
 /// </summary>
-public sealed class FaultSchedule(PipelineUnderTest pipeline, FaultRunOptions options, TextWriter progress)
+public sealed class FaultSchedule(PipelineSystem pipeline, FaultRunOptions options, TextWriter progress)
 {
     public List<FaultEvent> Events { get; } = [];
 

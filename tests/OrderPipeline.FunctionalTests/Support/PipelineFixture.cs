@@ -1,0 +1,119 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Amazon.SQS;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using OrderPipeline.Testing;
+using OrderPipeline.Tests.Shared;
+
+namespace OrderPipeline.FunctionalTests.Support;
+
+/// <summary>The whole system, started from the AppHost's app model by Aspire.Hosting.Testing: one per test collection.</summary>
+public sealed class PipelineFixture : IAsyncLifetime
+{
+    private readonly ConcurrentQueue<string> _notifierLines = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private PipelineSystem? _host;
+
+    public DistributedApplication App => _host!.App;
+
+    public HttpClient Api { get; private set; } = null!;
+
+    public PipelineDatabase Database { get; private set; } = null!;
+
+    public IAmazonSQS SqsClient { get; private set; } = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _host = await PipelineSystem.StartAsync();
+        Api = App.CreateHttpClient("api", "http");
+        Database = new PipelineDatabase(_host.ConnectionString);
+        SqsClient = _host.CreateSqsClient();
+        _ = CollectNotifierOutputAsync();
+    }
+
+    /// <summary>The Notifier's log lines announcing this order, from its console output as the AppHost sees it.</summary>
+    public IReadOnlyList<string> NotificationsOf(string orderId) =>
+        [.. _notifierLines.Where(l => l.Contains("OrderNotification", StringComparison.Ordinal) && l.Contains(orderId, StringComparison.Ordinal))];
+
+    public async Task<string> QueueUrlAsync(string queueName) =>
+        (await SqsClient.GetQueueUrlAsync(queueName)).QueueUrl;
+
+    public async Task<IReadOnlyList<string>> ConsoleOfAsync(string resourceName)
+    {
+        var lines = new List<string>();
+        using var done = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        try
+        {
+            await foreach (var batch in App.Services.GetRequiredService<ResourceLoggerService>().GetAllAsync(Resource(resourceName)).WithCancellation(done.Token))
+            {
+                lines.AddRange(batch.Select(l => l.Content));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The backlog was read.
+        }
+        return lines;
+    }
+
+    /// <summary>The process behind a project or executable resource, as DCP reports it (null while it has none).</summary>
+    public static int? ProcessIdOf(ResourceEvent resource) =>
+        resource.Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value is { } pid
+            ? Convert.ToInt32(pid, System.Globalization.CultureInfo.InvariantCulture)
+            : null;
+
+    /// <summary>The resource's current state (the notification service replays it to a new watcher first).</summary>
+    public Task<ResourceEvent> CurrentStateAsync(string resourceName) =>
+        App.ResourceNotifications.WaitForResourceAsync(resourceName, _ => true, TestContext.Current.CancellationToken);
+
+    public IResource Resource(string resourceName) =>
+        App.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == resourceName);
+
+    public Task<ExecuteCommandResult> ExecuteCommandAsync(string resourceName, string command) =>
+        App.Services.GetRequiredService<ResourceCommandService>().ExecuteCommandAsync(Resource(resourceName), command, TestContext.Current.CancellationToken);
+
+    public static void Kill(int processId)
+    {
+        using var process = Process.GetProcessById(processId);
+        process.Kill(); // SIGKILL: no shutdown hooks, no goodbyes.
+    }
+
+    private async Task CollectNotifierOutputAsync()
+    {
+        try
+        {
+            await foreach (var batch in App.Services.GetRequiredService<ResourceLoggerService>().WatchAsync(Resource("notifier")).WithCancellation(_stopping.Token))
+            {
+                foreach (var line in batch)
+                {
+                    _notifierLines.Enqueue(line.Content);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The fixture is going away.
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync();
+        Api?.Dispose();
+        SqsClient?.Dispose();
+        if (_host is not null)
+        {
+            await _host.DisposeAsync();
+        }
+        _stopping.Dispose();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class PipelineCollection : ICollectionFixture<PipelineFixture>
+{
+    public const string Name = "whole system through the AppHost";
+}
