@@ -88,20 +88,33 @@ public sealed class PipelineTests(PipelineFixture system)
             $$"""{"customer_id":"{{customer}}","items":[{"product_id":"{{product}}","quantity":1},{"product_id":"{{product}}","quantity":1}]}""",
             $$"""{"customer_id":"{{customer}}","items":[{"product_id":"{{product}}","quantity":1}],"coupon":"FREE"}""",
             $$"""{"customer_id":"{{new string('c', 65)}}","items":[{"product_id":"{{product}}","quantity":1}]}""",
-            $$"""{"customer_id":"{{customer}}","items":[{{string.Join(",", Enumerable.Range(0, 51).Select(i => $$"""{"product_id":"P{{i}}","quantity":1}"""))}}]}""",
+            $$"""{"customer_id":"{{customer}}","items":["""
+                + string.Join(",", Enumerable.Range(0, 51).Select(i => $$"""{"product_id":"P{{i}}","quantity":1}"""))
+                + "]}",
         ];
         foreach (var body in bodies)
         {
-            using var response = await Api.PostAsync("/api/orders", new StringContent(body, Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
+            using var response = await Api.PostAsync(
+                "/api/orders",
+                new StringContent(body, Encoding.UTF8, "application/json"),
+                TestContext.Current.CancellationToken);
             Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{body[..Math.Min(60, body.Length)]} gave {response.StatusCode}");
             Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         }
 
-        using (var wrongType = await Api.PostAsync("/api/orders", new StringContent($$"""{"customer_id":"{{customer}}","items":[{"product_id":"{{product}}","quantity":1}]}""", Encoding.UTF8, "text/plain"), TestContext.Current.CancellationToken))
+        using (var wrongType = await Api.PostAsync(
+            "/api/orders",
+            new StringContent($$"""{"customer_id":"{{customer}}","items":[{"product_id":"{{product}}","quantity":1}]}""",
+                Encoding.UTF8, "text/plain"),
+            TestContext.Current.CancellationToken))
         {
             Assert.Equal(HttpStatusCode.UnsupportedMediaType, wrongType.StatusCode);
         }
-        using (var huge = await Api.PostAsync("/api/orders", new StringContent($$"""{"customer_id":"{{customer}}","pad":"{{new string('x', 20_000)}}"}""", Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken))
+        using (var huge = await Api.PostAsync(
+            "/api/orders",
+            new StringContent($$"""{"customer_id":"{{customer}}","pad":"{{new string('x', 20_000)}}"}""",
+                Encoding.UTF8, "application/json"),
+            TestContext.Current.CancellationToken))
         {
             Assert.Equal(HttpStatusCode.RequestEntityTooLarge, huge.StatusCode);
         }
@@ -214,10 +227,15 @@ public sealed class PipelineTests(PipelineFixture system)
         Assert.True(await Db.StockAsync(product) >= 0);
         // Every settled order's event reached the Notifier exactly once.
         await Eventually.AssertAsync(
-            async () => await Db.CountAsync("SELECT COUNT(*) FROM notifications n JOIN orders o ON o.order_id = n.order_id WHERE o.customer_id = @customer", new { customer }) == placed.Length,
+            async () => await Db.CountAsync(
+                "SELECT COUNT(*) FROM notifications n JOIN orders o ON o.order_id = n.order_id"
+                    + " WHERE o.customer_id = @customer",
+                new { customer }) == placed.Length,
             Settle, "a notification per order");
         Assert.Equal(0, await Db.CountAsync(
-            "SELECT COUNT(*) FROM outbox x JOIN orders o ON o.order_id = x.message_id WHERE o.customer_id = @customer AND x.published_at IS NULL", new { customer }));
+            "SELECT COUNT(*) FROM outbox x JOIN orders o ON o.order_id = x.message_id"
+                + " WHERE o.customer_id = @customer AND x.published_at IS NULL",
+            new { customer }));
     }
 
     [Fact]
@@ -244,7 +262,8 @@ public sealed class PipelineTests(PipelineFixture system)
             Assert.True((await system.ExecuteCommandAsync("mysql", KnownResourceCommands.StartCommand)).Success);
         }
         // Its port is not proxied: until the server is up, a connection is refused rather than held.
-        await system.App.ResourceNotifications.WaitForResourceHealthyAsync("mysql", TestContext.Current.CancellationToken).WaitAsync(Settle, TestContext.Current.CancellationToken);
+        await system.App.ResourceNotifications.WaitForResourceHealthyAsync("mysql", TestContext.Current.CancellationToken)
+            .WaitAsync(Settle, TestContext.Current.CancellationToken);
 
         var orders = await Eventually.GetAsync(() => Db.OrdersOfCustomerAsync(customer),
             o => o.Count == 5 && o.All(x => x.Status == "PROCESSED"), TimeSpan.FromSeconds(90), "the orders to be processed after the outage");

@@ -45,14 +45,19 @@ public sealed class ApiAuthenticationTests(InfrastructureFixture infra)
         }
         if (customer is not null)
         {
-            request.Content = new StringContent($$"""{"customer_id":"{{customer}}","items":[{"product_id":"SKU-1001","quantity":1}]}""", Encoding.UTF8, "application/json");
+            request.Content = new StringContent(
+                $$"""{"customer_id":"{{customer}}","items":[{"product_id":"SKU-1001","quantity":1}]}""",
+                Encoding.UTF8,
+                "application/json");
         }
         return request;
     }
 
     private async Task<int> MessagesOnAsync(string queue)
     {
-        var received = await infra.SqsClient.ReceiveMessageAsync(new ReceiveMessageRequest { QueueUrl = queue, MaxNumberOfMessages = 10, WaitTimeSeconds = 1 }, TestContext.Current.CancellationToken);
+        var received = await infra.SqsClient.ReceiveMessageAsync(
+            new ReceiveMessageRequest { QueueUrl = queue, MaxNumberOfMessages = 10, WaitTimeSeconds = 1 },
+            TestContext.Current.CancellationToken);
         return received.Messages?.Count ?? 0;
     }
 
@@ -63,8 +68,12 @@ public sealed class ApiAuthenticationTests(InfrastructureFixture infra)
         await using var api = BehindApiGateway(queue);
         using var client = api.CreateClient();
 
-        using var anonymous = await client.SendAsync(Request(HttpMethod.Post, "/api/orders", subject: null, customer: "c-1"), TestContext.Current.CancellationToken);
-        using var foreign = await client.SendAsync(Request(HttpMethod.Post, "/api/orders", subject: "c-1", customer: "c-1", issuer: "https://elsewhere.example/"), TestContext.Current.CancellationToken);
+        using var anonymous = await client.SendAsync(
+            Request(HttpMethod.Post, "/api/orders", subject: null, customer: "c-1"),
+            TestContext.Current.CancellationToken);
+        using var foreign = await client.SendAsync(
+            Request(HttpMethod.Post, "/api/orders", subject: "c-1", customer: "c-1", issuer: "https://elsewhere.example/"),
+            TestContext.Current.CancellationToken);
 
         foreach (var response in new[] { anonymous, foreign })
         {
@@ -81,12 +90,16 @@ public sealed class ApiAuthenticationTests(InfrastructureFixture infra)
         await using var api = BehindApiGateway(queue);
         using var client = api.CreateClient();
 
-        using var someoneElse = await client.SendAsync(Request(HttpMethod.Post, "/api/orders", subject: "c-1", customer: "c-2"), TestContext.Current.CancellationToken);
+        using var someoneElse = await client.SendAsync(
+            Request(HttpMethod.Post, "/api/orders", subject: "c-1", customer: "c-2"),
+            TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.Forbidden, someoneElse.StatusCode);
         Assert.Equal("application/problem+json", someoneElse.Content.Headers.ContentType?.MediaType);
         Assert.Equal(0, await MessagesOnAsync(queue));
 
-        using var itself = await client.SendAsync(Request(HttpMethod.Post, "/api/orders", subject: "c-1", customer: "c-1"), TestContext.Current.CancellationToken);
+        using var itself = await client.SendAsync(
+            Request(HttpMethod.Post, "/api/orders", subject: "c-1", customer: "c-1"),
+            TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.Accepted, itself.StatusCode);
         Assert.Equal(1, await MessagesOnAsync(queue));
     }
@@ -107,10 +120,15 @@ public sealed class ApiAuthenticationTests(InfrastructureFixture infra)
         using var client = api.CreateClient();
 
         using var owner = await client.SendAsync(Request(HttpMethod.Get, $"/api/orders/{orderId}", subject: "owner"), TestContext.Current.CancellationToken);
-        using var stranger = await client.SendAsync(Request(HttpMethod.Get, $"/api/orders/{orderId}", subject: "stranger"), TestContext.Current.CancellationToken);
+        using var stranger = await client.SendAsync(
+            Request(HttpMethod.Get, $"/api/orders/{orderId}", subject: "stranger"),
+            TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.OK, owner.StatusCode);
-        Assert.Equal("owner", (await owner.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("customer_id").GetString());
+        Assert.Equal(
+            "owner",
+            (await owner.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken))
+                .GetProperty("customer_id").GetString());
         Assert.Equal(HttpStatusCode.NotFound, stranger.StatusCode);
         Assert.DoesNotContain("owner", await stranger.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
     }
@@ -123,8 +141,12 @@ public sealed class ApiAuthenticationTests(InfrastructureFixture infra)
         using var client = api.CreateClient();
         var contract = await OpenApiContract.FetchAsync(client, TestContext.Current.CancellationToken);
 
-        using var unauthorized = await client.SendAsync(Request(HttpMethod.Post, "/api/orders", subject: null, customer: "c-1"), TestContext.Current.CancellationToken);
-        using var forbidden = await client.SendAsync(Request(HttpMethod.Post, "/api/orders", subject: "c-1", customer: "c-2"), TestContext.Current.CancellationToken);
+        using var unauthorized = await client.SendAsync(
+            Request(HttpMethod.Post, "/api/orders", subject: null, customer: "c-1"),
+            TestContext.Current.CancellationToken);
+        using var forbidden = await client.SendAsync(
+            Request(HttpMethod.Post, "/api/orders", subject: "c-1", customer: "c-2"),
+            TestContext.Current.CancellationToken);
 
         foreach (var (response, status) in new[] { (unauthorized, 401), (forbidden, 403) })
         {

@@ -66,7 +66,9 @@ public sealed class ApiContractTests(InfrastructureFixture infra)
         Assert.Equal("uuid", (string)contract.ComponentSchema("PlaceOrderResponse")["properties"]!["order_id"]!["format"]!);
 
         // Every response each operation can give, errors as problem+json only, each with an example.
-        Assert.Equal(["202", "400", "401", "403", "413", "415", "422", "503"], contract.Operation("post", Orders)["responses"]!.AsObject().Select(r => r.Key).Order());
+        Assert.Equal(
+            ["202", "400", "401", "403", "413", "415", "422", "503"],
+            contract.Operation("post", Orders)["responses"]!.AsObject().Select(r => r.Key).Order());
         Assert.Equal(["200", "401", "404", "503"], contract.Operation("get", Order)["responses"]!.AsObject().Select(r => r.Key).Order());
         foreach (var (method, path) in new[] { ("post", Orders), ("get", Order) })
         {
@@ -74,7 +76,9 @@ public sealed class ApiContractTests(InfrastructureFixture infra)
             {
                 var content = response!["content"]!.AsObject();
                 Assert.Equal([status.StartsWith('2') ? Json : ProblemJson], content.Select(c => c.Key));
-                Assert.True(content.Single().Value!["example"] is not null || content.Single().Value!["examples"] is not null, $"{method} {path} {status} has no example");
+                Assert.True(
+                    content.Single().Value!["example"] is not null || content.Single().Value!["examples"] is not null,
+                    $"{method} {path} {status} has no example");
             }
         }
         AssertHeader(contract.Response("post", Orders, 202)!, "Location", required: true);
@@ -123,7 +127,10 @@ public sealed class ApiContractTests(InfrastructureFixture infra)
             Assert.Equal("""{"$ref":"#/components/schemas/OrderStatus"}""", contract.ComponentSchema(owner)["properties"]!["status"]!.ToJsonString());
         }
         // An order just accepted is PENDING, as the 202's schema says.
-        Assert.Contains($"always {OrderRules.AcceptedStatus}", (string)contract.ComponentSchema("PlaceOrderResponse")["description"]!, StringComparison.Ordinal);
+        Assert.Contains(
+            $"always {OrderRules.AcceptedStatus}",
+            (string)contract.ComponentSchema("PlaceOrderResponse")["description"]!,
+            StringComparison.Ordinal);
     }
 
     [Fact]
@@ -170,7 +177,8 @@ public sealed class ApiContractTests(InfrastructureFixture infra)
             await AssertDocumentedAsync(contract, "post", Orders, await SendAsync(client, HttpMethod.Post, Orders, order), 202);
         }
 
-        await using (var checksJwts = new ServiceFactory<OrderQueries>(infra.ServiceSettings(queue).With(("Auth:Authority", "https://issuer.example/"), ("Auth:Audience", "orders-api"))))
+        await using (var checksJwts = new ServiceFactory<OrderQueries>(infra.ServiceSettings(queue)
+            .With(("Auth:Authority", "https://issuer.example/"), ("Auth:Audience", "orders-api"))))
         {
             using var client = checksJwts.CreateClient();
             var contract = await OpenApiContract.FetchAsync(client, Cancellation);
@@ -189,7 +197,9 @@ public sealed class ApiContractTests(InfrastructureFixture infra)
             Assert.Equal("""[{"bearer":[]}]""", contract.Operation("post", Orders)["security"]?.ToJsonString());
             Assert.Equal("""[{"bearer":[]}]""", contract.Operation("get", Order)["security"]?.ToJsonString());
             var claims = """{"authorizer":{"jwt":{"claims":{"sub":"someone-else"}}}}""";
-            await AssertDocumentedAsync(contract, "post", Orders, await SendAsync(client, HttpMethod.Post, Orders, order, headers: [("x-amzn-request-context", claims)]), 403);
+            await AssertDocumentedAsync(contract, "post", Orders,
+                await SendAsync(client, HttpMethod.Post, Orders, order, headers: [("x-amzn-request-context", claims)]),
+                403);
         }
     }
 
@@ -299,7 +309,9 @@ public sealed class ApiContractTests(InfrastructureFixture infra)
             var keyProblem = key is null ? null : OpenApiContract.Check(keySchema, JsonValue.Create(key));
             if (status == 202)
             {
-                Assert.True(bodyProblem is null && keyProblem is null && !OrderBodies.HasRepeatedProduct(body), $"accepted, but the document says: {bodyProblem} {keyProblem}");
+                Assert.True(
+                    bodyProblem is null && keyProblem is null && !OrderBodies.HasRepeatedProduct(body),
+                    $"accepted, but the document says: {bodyProblem} {keyProblem}");
                 Assert.Null(OpenApiContract.Check(acceptedSchema, answer));
                 Assert.Equal($"/api/orders/{answer!["order_id"]}", response.Headers.Location?.OriginalString);
                 return;
@@ -333,8 +345,11 @@ public sealed class ApiContractTests(InfrastructureFixture infra)
             var id = Guid.CreateVersion7().ToString();
             await using var connection = new MySqlConnection(infra.Database.ConnectionString);
             await connection.ExecuteAsync(
-                "INSERT INTO orders (order_id, customer_id, items, status, failure_reason, created_at, processed_at) VALUES (@id, 'contract', '[{\"product_id\":\"SKU-1001\",\"quantity\":2}]', @status, @reason, UTC_TIMESTAMP(6), @processed)",
-                new { id, status, reason = status == "FAILED" ? "unknown product: SKU-1001" : null, processed = status == "PENDING" ? (DateTime?)null : DateTime.UtcNow });
+                "INSERT INTO orders (order_id, customer_id, items, status, failure_reason, created_at, processed_at)"
+                    + " VALUES (@id, 'contract', '[{\"product_id\":\"SKU-1001\",\"quantity\":2}]',"
+                    + " @status, @reason, UTC_TIMESTAMP(6), @processed)",
+                new { id, status, reason = status == "FAILED" ? "unknown product: SKU-1001" : null,
+                    processed = status == "PENDING" ? (DateTime?)null : DateTime.UtcNow });
             var found = await AssertDocumentedAsync(contract, "get", Order, await SendAsync(client, HttpMethod.Get, $"{Orders}/{id}"), 200);
             Assert.Equal(status, (string)found!["status"]!);
         }
@@ -348,19 +363,29 @@ public sealed class ApiContractTests(InfrastructureFixture infra)
         await AssertDocumentedAsync(contract, "get", Order, recent, 404);
 
         // 400, 413, 415.
-        await AssertDocumentedAsync(contract, "post", Orders, await SendAsync(client, HttpMethod.Post, Orders, """{"customer_id":"","items":[],"coupon":1}"""), 400);
-        await AssertDocumentedAsync(contract, "post", Orders, await SendAsync(client, HttpMethod.Post, Orders, new string(' ', OrderRules.MaxBodyBytes + 1)), 413);
+        await AssertDocumentedAsync(contract, "post", Orders,
+            await SendAsync(client, HttpMethod.Post, Orders, """{"customer_id":"","items":[],"coupon":1}"""), 400);
+        await AssertDocumentedAsync(contract, "post", Orders,
+            await SendAsync(client, HttpMethod.Post, Orders, new string(' ', OrderRules.MaxBodyBytes + 1)), 413);
         await AssertDocumentedAsync(contract, "post", Orders, await SendAsync(client, HttpMethod.Post, Orders, "{}", "text/plain"), 415);
         await AssertDocumentedAsync(contract, "post", Orders, await SendAsync(client, HttpMethod.Post, Orders, "{}", "application/json; charset=utf-16"), 415);
         // Problems stay problem+json when the client asks for something else (the framework's own 415 fell back to text/plain).
-        await AssertDocumentedAsync(contract, "post", Orders, await SendAsync(client, HttpMethod.Post, Orders, "{}", "text/plain", accept: "application/xml"), 415);
+        await AssertDocumentedAsync(contract, "post", Orders,
+            await SendAsync(client, HttpMethod.Post, Orders, "{}", "text/plain", accept: "application/xml"), 415);
         await AssertDocumentedAsync(contract, "post", Orders, await SendAsync(client, HttpMethod.Post, Orders, "[]", accept: "text/html"), 400);
-        await AssertDocumentedAsync(contract, "get", Order, await SendAsync(client, HttpMethod.Get, $"{Orders}/{Guid.NewGuid()}", accept: "application/xml"), 404);
+        await AssertDocumentedAsync(contract, "get", Order,
+            await SendAsync(client, HttpMethod.Get, $"{Orders}/{Guid.NewGuid()}", accept: "application/xml"), 404);
 
         // 422: a key used again with another order, naming the first (Location and order_id).
         var key = $"contract-{Guid.NewGuid():N}";
-        var first = await AssertDocumentedAsync(contract, "post", Orders, await SendAsync(client, HttpMethod.Post, Orders, """{"customer_id":"contract","items":[{"product_id":"SKU-1001","quantity":1}]}""", key: key), 202);
-        var reused = await AssertDocumentedAsync(contract, "post", Orders, await SendAsync(client, HttpMethod.Post, Orders, """{"customer_id":"contract","items":[{"product_id":"SKU-1001","quantity":2}]}""", key: key), 422);
+        var first = await AssertDocumentedAsync(contract, "post", Orders,
+            await SendAsync(client, HttpMethod.Post, Orders,
+                """{"customer_id":"contract","items":[{"product_id":"SKU-1001","quantity":1}]}""", key: key),
+            202);
+        var reused = await AssertDocumentedAsync(contract, "post", Orders,
+            await SendAsync(client, HttpMethod.Post, Orders,
+                """{"customer_id":"contract","items":[{"product_id":"SKU-1001","quantity":2}]}""", key: key),
+            422);
         Assert.Equal((string)first!["order_id"]!, (string)reused!["order_id"]!);
 
         // 503 whose outcome is unknown: the queue takes the request and never answers; order_id and Location name the order.
@@ -370,9 +395,16 @@ public sealed class ApiContractTests(InfrastructureFixture infra)
                 ("AWS:ServiceURL", silent.Url.ToString().TrimEnd('/')), ("Queues:OrderCreated", new Uri(silent.Url, "/000000000000/order-created").ToString()),
                 ("Publishing:AttemptTimeout", "00:00:00.5"), ("Publishing:Budget", "00:00:01.5")));
             using var unansweredClient = unanswered.CreateClient();
-            var unknown = await AssertDocumentedAsync(contract, "post", Orders, await SendAsync(unansweredClient, HttpMethod.Post, Orders, """{"customer_id":"contract","items":[{"product_id":"SKU-1001","quantity":1}]}"""), 503);
+            var unknown = await AssertDocumentedAsync(contract, "post", Orders,
+                await SendAsync(unansweredClient, HttpMethod.Post, Orders,
+                    """{"customer_id":"contract","items":[{"product_id":"SKU-1001","quantity":1}]}"""),
+                503);
             Assert.NotNull((string?)unknown!["order_id"]);
-            var keyedUnknown = await AssertDocumentedAsync(contract, "post", Orders, await SendAsync(unansweredClient, HttpMethod.Post, Orders, """{"customer_id":"contract","items":[{"product_id":"SKU-1001","quantity":1}]}""", key: $"contract-{Guid.NewGuid():N}"), 503);
+            var keyedUnknown = await AssertDocumentedAsync(contract, "post", Orders,
+                await SendAsync(unansweredClient, HttpMethod.Post, Orders,
+                    """{"customer_id":"contract","items":[{"product_id":"SKU-1001","quantity":1}]}""",
+                    key: $"contract-{Guid.NewGuid():N}"),
+                503);
             Assert.NotNull((string?)keyedUnknown!["order_id"]);
         }
 
@@ -381,8 +413,14 @@ public sealed class ApiContractTests(InfrastructureFixture infra)
             ("AWS:ServiceURL", "http://127.0.0.1:1"), ("Queues:OrderCreated", "http://127.0.0.1:1/000000000000/order-created"),
             ("ConnectionStrings:orders", "Server=127.0.0.1;Port=1;User ID=x;Password=y;Database=orders;Connection Timeout=2")));
         using var downClient = down.CreateClient();
-        await AssertDocumentedAsync(contract, "post", Orders, await SendAsync(downClient, HttpMethod.Post, Orders, """{"customer_id":"c","items":[{"product_id":"SKU-1001","quantity":1}]}"""), 503);
-        await AssertDocumentedAsync(contract, "post", Orders, await SendAsync(downClient, HttpMethod.Post, Orders, """{"customer_id":"c","items":[{"product_id":"SKU-1001","quantity":1}]}""", key: "k-1"), 503);
+        await AssertDocumentedAsync(contract, "post", Orders,
+            await SendAsync(downClient, HttpMethod.Post, Orders,
+                """{"customer_id":"c","items":[{"product_id":"SKU-1001","quantity":1}]}"""),
+            503);
+        await AssertDocumentedAsync(contract, "post", Orders,
+            await SendAsync(downClient, HttpMethod.Post, Orders,
+                """{"customer_id":"c","items":[{"product_id":"SKU-1001","quantity":1}]}""", key: "k-1"),
+            503);
         await AssertDocumentedAsync(contract, "get", Order, await SendAsync(downClient, HttpMethod.Get, $"{Orders}/{orderId}"), 503);
     }
 
@@ -400,13 +438,19 @@ public sealed class ApiContractTests(InfrastructureFixture infra)
         if (schemaProblem is null)
         {
             // Valid against the schema yet refused: only for the rule the document states in words, and only on that.
-            Assert.True(OrderBodies.HasRepeatedProduct(body), $"the Api refuses {text} ({string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}"))}), the document accepts it");
+            Assert.True(
+                OrderBodies.HasRepeatedProduct(body),
+                $"the Api refuses {text} ({string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}"))})"
+                    + ", the document accepts it");
             Assert.All(errors, e => Assert.Matches(@"^items\[\d+\]\.product_id$", e.Key));
             Assert.All(errors.SelectMany(e => e.Value), message => Assert.StartsWith("repeats the product", message, StringComparison.Ordinal));
         }
     }
 
-    /// <summary>The response is one the document declares for the operation, in a declared media type, with its required headers, valid against its schemas.</summary>
+    /// <summary>
+    /// The response is one the document declares for the operation, in a declared media type, with its required headers,
+    /// valid against its schemas.
+    /// </summary>
     private static async Task<JsonNode?> AssertDocumentedAsync(OpenApiContract contract, string method, string path, HttpResponseMessage response, int expected)
     {
         using (response)
@@ -432,7 +476,8 @@ public sealed class ApiContractTests(InfrastructureFixture infra)
                 if (value is not null)
                 {
                     var schema = contract.Build(header!["schema"]!);
-                    JsonNode instance = (string?)header["schema"]!["type"] == "integer" && long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number)
+                    JsonNode instance = (string?)header["schema"]!["type"] == "integer"
+                        && long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number)
                         ? JsonValue.Create(number)
                         : JsonValue.Create(value);
                     Assert.Null(OpenApiContract.Check(schema, instance));
@@ -474,11 +519,13 @@ public sealed class ApiContractTests(InfrastructureFixture infra)
         JsonObject obj => new JsonObject(obj.Select(p => KeyValuePair.Create(p.Key, ReplaceIds(p.Value)))),
         JsonArray array => new JsonArray([.. array.Select(ReplaceIds)]),
         JsonValue value when value.GetValueKind() == System.Text.Json.JsonValueKind.String =>
-            JsonValue.Create(System.Text.RegularExpressions.Regex.Replace((string)value!, "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "{uuid}")),
+            JsonValue.Create(System.Text.RegularExpressions.Regex.Replace(
+                (string)value!, "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "{uuid}")),
         _ => node?.DeepClone(),
     };
 
-    private static async Task<HttpResponseMessage> SendAsync(HttpClient client, HttpMethod method, string path, string? body = null, string contentType = Json, string? accept = null, string? key = null,
+    private static async Task<HttpResponseMessage> SendAsync(HttpClient client, HttpMethod method, string path,
+        string? body = null, string contentType = Json, string? accept = null, string? key = null,
         (string Name, string Value)[]? headers = null)
     {
         using var request = new HttpRequestMessage(method, path);

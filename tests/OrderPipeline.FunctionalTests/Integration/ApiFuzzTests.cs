@@ -27,7 +27,8 @@ public sealed class ApiFuzzTests(InfrastructureFixture infra)
     public sealed record Hostile(string Kind, byte[] Body, string? ContentType, string[] IdempotencyKeys, (string Name, string Value)[] Headers)
     {
         public override string ToString() =>
-            $"{Kind}: Content-Type={ContentType ?? "(none)"} keys=[{string.Join("|", IdempotencyKeys)}] headers=[{string.Join("|", Headers.Select(h => h.Name + ": " + h.Value))}] "
+            $"{Kind}: Content-Type={ContentType ?? "(none)"} keys=[{string.Join("|", IdempotencyKeys)}] "
+            + $"headers=[{string.Join("|", Headers.Select(h => h.Name + ": " + h.Value))}] "
             + $"body({Body.Length})={Convert.ToHexString(Body.AsSpan(0, Math.Min(Body.Length, 200)))}";
     }
 
@@ -71,8 +72,11 @@ public sealed class ApiFuzzTests(InfrastructureFixture infra)
     private static readonly Gen<byte[]> Body = Gen.Frequency(
         (3, Fragment.Array[0, 60].Select(parts => Utf8(string.Concat(parts)))),
         (2, Gen.Select(Gen.Int[1, 6000], Gen.OneOf("[", "{\"a\":", "[{\"x\":"), (depth, open) =>
-            Utf8(string.Concat(Enumerable.Repeat(open, depth)) + "1" + string.Concat(Enumerable.Repeat(open == "[" ? "]" : open == "{\"a\":" ? "}" : "}]", depth))))),
-        (1, Gen.Int[17, 60].Select(depth => Utf8($$"""{"customer_id":"c","items":[{{string.Concat(Enumerable.Repeat("[", depth))}}{{string.Concat(Enumerable.Repeat("]", depth))}}]}"""))),
+            Utf8(string.Concat(Enumerable.Repeat(open, depth)) + "1"
+                + string.Concat(Enumerable.Repeat(open == "[" ? "]" : open == "{\"a\":" ? "}" : "}]", depth))))),
+        (1, Gen.Int[17, 60].Select(depth => Utf8(
+            $$"""{"customer_id":"c","items":[{{string.Concat(Enumerable.Repeat("[", depth))}}"""
+                + $$"""{{string.Concat(Enumerable.Repeat("]", depth))}}]}"""))),
         (2, Gen.OneOf("1" + new string('0', 400), "1e999999999", "-1e-999999", "1E+99999999999999999999", "0." + new string('0', 5000) + "1",
                 "123456789012345678901234567890", "-0.0", "1e-7", "9223372036854775808", "4.9e-324", "1.7976931348623157e309")
             .Select(number => Utf8($$"""{"customer_id":"c","items":[{"product_id":"SKU-1001","quantity":{{number}}}]}"""))),
@@ -100,7 +104,8 @@ public sealed class ApiFuzzTests(InfrastructureFixture infra)
         (1, Gen.Const(() => Utf8(ValidOrder))));
 
     private static readonly Gen<string?> ContentType = Gen.Frequency(
-        (6, Gen.OneOf<string?>("application/json", "application/json; charset=utf-8", "application/json;charset=UTF8", "application/json; charset=\"utf-8\"", "APPLICATION/JSON")),
+        (6, Gen.OneOf<string?>("application/json", "application/json; charset=utf-8", "application/json;charset=UTF8",
+            "application/json; charset=\"utf-8\"", "APPLICATION/JSON")),
         (6, Gen.OneOf<string?>(null, "", ";", "*/*", "application/*", "text/plain", "text/json", "application/xml", "application/x-www-form-urlencoded",
             "multipart/form-data; boundary=x", "application/problem+json", "application/vnd.api+json", "application/json; charset=latin1",
             "application/json; charset=iso-8859-1", "application/json; charset=utf-16", "application/json; charset=utf-32", "application/json; charset=",
@@ -111,7 +116,8 @@ public sealed class ApiFuzzTests(InfrastructureFixture infra)
     private static readonly Gen<string[]> IdempotencyKeys = Gen.Frequency(
         (6, Gen.Const(Array.Empty<string>())),
         (3, Gen.Guid.Select(id => new[] { $"fuzz-{id:N}" })),
-        (4, Gen.Select(Gen.Guid, Gen.OneOf("", " ", "\t", "é", "\u00FF", "\u007F", "\u200B", "😀", ",", "\"", "%00", "a b"), Gen.Int[0, 2], (id, odd, where) => new[]
+        (4, Gen.Select(Gen.Guid, Gen.OneOf("", " ", "\t", "é", "\u00FF", "\u007F", "\u200B", "😀", ",", "\"", "%00", "a b"),
+            Gen.Int[0, 2], (id, odd, where) => new[]
         {
             where switch { 0 => odd, 1 => $"{odd}{id:N}", _ => $"{id:N}{odd}" },
         })),
@@ -119,7 +125,8 @@ public sealed class ApiFuzzTests(InfrastructureFixture infra)
         (2, Gen.Guid.Select(id => new[] { $"a-{id:N}", $"b-{id:N}" })));
 
     private static readonly Gen<(string, string)[]> OtherHeaders = Gen.OneOf<(string, string)>(
-        ("Content-Encoding", "gzip"), ("Content-Encoding", "br, identity"), ("Accept", "application/xml"), ("Accept", "text/html"), ("Accept-Charset", "utf-16"),
+        ("Content-Encoding", "gzip"), ("Content-Encoding", "br, identity"), ("Accept", "application/xml"),
+        ("Accept", "text/html"), ("Accept-Charset", "utf-16"),
         ("X-Forwarded-For", "not-an-address"), ("X-Forwarded-Proto", "gopher"), ("Expect", "nothing"), ("Content-Language", "xx-\u00e9"),
         ("X-Amzn-Trace-Id", "Root=garbage"), ("traceparent", "00-zz-zz-01"), ("Cookie", new string('c', 4000))).Array[0, 3];
 
@@ -130,7 +137,9 @@ public sealed class ApiFuzzTests(InfrastructureFixture infra)
         body.Length > OrderRules.MaxBodyBytes ? "oversized"
         : !System.Text.Unicode.Utf8.IsValid(body) ? "invalid UTF-8"
         : Encoding.UTF8.GetString(body) is var text && text.Contains(@"\ud", StringComparison.OrdinalIgnoreCase) ? "surrogate escape"
-        : text.StartsWith("[[[[[[[[[[", StringComparison.Ordinal) || text.StartsWith("{\"a\":{\"a\":", StringComparison.Ordinal) || text.StartsWith("[{\"x\":[{\"x\":", StringComparison.Ordinal) ? "deep nesting"
+        : text.StartsWith("[[[[[[[[[[", StringComparison.Ordinal)
+            || text.StartsWith("{\"a\":{\"a\":", StringComparison.Ordinal)
+            || text.StartsWith("[{\"x\":[{\"x\":", StringComparison.Ordinal) ? "deep nesting"
         : "other";
 
     [Fact]
@@ -190,14 +199,17 @@ public sealed class ApiFuzzTests(InfrastructureFixture infra)
         }, iter: Requests, threads: 1, print: h => h.ToString());
 
         Assert.True(sent >= Requests, $"{sent} requests sent");
-        Assert.All(new[] { "oversized", "invalid UTF-8", "surrogate escape", "deep nesting" }, kind => Assert.True(byKind.GetValueOrDefault(kind) >= 20, $"{kind}: {byKind.GetValueOrDefault(kind)}"));
+        Assert.All(new[] { "oversized", "invalid UTF-8", "surrogate escape", "deep nesting" },
+            kind => Assert.True(byKind.GetValueOrDefault(kind) >= 20, $"{kind}: {byKind.GetValueOrDefault(kind)}"));
         Assert.True(byStatus.Keys.Count(s => s is >= 400 and < 500) >= 3, string.Join(", ", byStatus));
 
         // Only what was accepted reached the queue, each accepted order once.
         var published = new List<string>();
         for (var empty = 0; empty < 3;)
         {
-            var received = await infra.SqsClient.ReceiveMessageAsync(new ReceiveMessageRequest { QueueUrl = queue, MaxNumberOfMessages = 10, WaitTimeSeconds = 1 }, cancellation);
+            var received = await infra.SqsClient.ReceiveMessageAsync(
+                new ReceiveMessageRequest { QueueUrl = queue, MaxNumberOfMessages = 10, WaitTimeSeconds = 1 },
+                cancellation);
             if (received.Messages is not { Count: > 0 } messages)
             {
                 empty++;
@@ -213,7 +225,10 @@ public sealed class ApiFuzzTests(InfrastructureFixture infra)
         using var health = await client.GetAsync("/health", cancellation);
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
         Assert.Equal("Healthy", await health.Content.ReadAsStringAsync(cancellation));
-        using var valid = await client.PostAsync("/api/orders", new StringContent(ValidOrder, Encoding.UTF8, new MediaTypeHeaderValue("application/json")), cancellation);
+        using var valid = await client.PostAsync(
+            "/api/orders",
+            new StringContent(ValidOrder, Encoding.UTF8, new MediaTypeHeaderValue("application/json")),
+            cancellation);
         Assert.Equal(HttpStatusCode.Accepted, valid.StatusCode);
     }
 }

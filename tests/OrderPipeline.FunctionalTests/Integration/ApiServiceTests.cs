@@ -43,7 +43,9 @@ public sealed class ApiServiceTests(InfrastructureFixture infra)
 
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         var orderId = (await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("order_id").GetString();
-        var received = await infra.SqsClient.ReceiveMessageAsync(new ReceiveMessageRequest { QueueUrl = queue, MessageAttributeNames = ["All"], WaitTimeSeconds = 1 }, TestContext.Current.CancellationToken);
+        var received = await infra.SqsClient.ReceiveMessageAsync(
+            new ReceiveMessageRequest { QueueUrl = queue, MessageAttributeNames = ["All"], WaitTimeSeconds = 1 },
+            TestContext.Current.CancellationToken);
         var message = Assert.Single(received.Messages);
         var created = JsonSerializer.Deserialize(message.Body, EventJsonContext.Default.OrderCreated)!;
         Assert.Equal(orderId, created.OrderId);

@@ -89,19 +89,26 @@ public sealed class BoundedDataTests(InfrastructureFixture infra)
         _ = processor.Server; // starts the host and its consumer
         var order = Order("long-unknown-queued", LongIds("queued").Select(id => (id, 1)));
 
-        await infra.SqsClient.SendMessageAsync(orderCreated, JsonSerializer.Serialize(order, EventJsonContext.Default.OrderCreated), TestContext.Current.CancellationToken);
+        await infra.SqsClient.SendMessageAsync(
+            orderCreated,
+            JsonSerializer.Serialize(order, EventJsonContext.Default.OrderCreated),
+            TestContext.Current.CancellationToken);
 
         await Eventually.AssertAsync(async () => await Db.StatusAsync(order.OrderId) == "FAILED", TimeSpan.FromSeconds(60), "the order FAILED");
         var (_, reason, length) = await RecordedAsync(order.OrderId);
         Assert.InRange(length, 1, 500);
         Assert.StartsWith("unknown product: ", reason, StringComparison.Ordinal);
         var processed = await Eventually.GetAsync(
-            () => infra.SqsClient.ReceiveMessageAsync(new ReceiveMessageRequest { QueueUrl = orderProcessed, WaitTimeSeconds = 1 }, TestContext.Current.CancellationToken),
+            () => infra.SqsClient.ReceiveMessageAsync(
+                new ReceiveMessageRequest { QueueUrl = orderProcessed, WaitTimeSeconds = 1 },
+                TestContext.Current.CancellationToken),
             r => r.Messages is { Count: > 0 }, TimeSpan.FromSeconds(30), "OrderProcessed published");
         var settled = JsonSerializer.Deserialize(Assert.Single(processed.Messages).Body, EventJsonContext.Default.OrderProcessed)!;
         Assert.Equal(OrderStatus.Failed, settled.Status);
         Assert.Equal(reason, settled.Reason);
-        var dead = await infra.SqsClient.ReceiveMessageAsync(new ReceiveMessageRequest { QueueUrl = orderCreatedDlq, WaitTimeSeconds = 1 }, TestContext.Current.CancellationToken);
+        var dead = await infra.SqsClient.ReceiveMessageAsync(
+            new ReceiveMessageRequest { QueueUrl = orderCreatedDlq, WaitTimeSeconds = 1 },
+            TestContext.Current.CancellationToken);
         Assert.Empty(dead.Messages ?? []);
     }
 

@@ -94,9 +94,14 @@ public sealed class ConsumerIsolationTests(InfrastructureFixture infra)
                 r => r.Messages is { Count: > 0 }, TimeSpan.FromSeconds(60), "the poison message in its DLQ");
             Assert.Equal("poison", Assert.Single(dead.Messages).Body);
             var handled = host.Services.GetRequiredService<Handled>();
-            await Eventually.AssertAsync(() => Task.FromResult(sent.All(handled.Ids.ContainsKey)), TimeSpan.FromSeconds(30), $"all {sent.Count} messages of the other queue handled");
+            await Eventually.AssertAsync(
+                () => Task.FromResult(sent.All(handled.Ids.ContainsKey)),
+                TimeSpan.FromSeconds(30), $"all {sent.Count} messages of the other queue handled");
             Assert.Equal(0, Interlocked.Read(ref outages));
-            Assert.Equal(0, (await infra.SqsClient.GetQueueAttributesAsync(healthyDlq, ["ApproximateNumberOfMessages"], Cancellation)).ApproximateNumberOfMessages);
+            Assert.Equal(
+                0,
+                (await infra.SqsClient.GetQueueAttributesAsync(healthyDlq, ["ApproximateNumberOfMessages"], Cancellation))
+                    .ApproximateNumberOfMessages);
         }
         finally
         {

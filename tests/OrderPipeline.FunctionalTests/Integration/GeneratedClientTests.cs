@@ -36,7 +36,8 @@ public sealed class GeneratedClientTests(InfrastructureFixture infra)
         var (orderCreated, _) = await infra.CreateQueuePairAsync("kiota");
         var (orderProcessed, _) = await infra.CreateQueuePairAsync("kiota-out");
         var product = await infra.Database.AddProductAsync(10);
-        await using var processor = new ServiceFactory<OrderCreatedHandler>(infra.ServiceSettings(orderCreated).With(("Queues:OrderProcessed", orderProcessed)));
+        await using var processor = new ServiceFactory<OrderCreatedHandler>(
+            infra.ServiceSettings(orderCreated).With(("Queues:OrderProcessed", orderProcessed)));
         _ = processor.Server; // starts the host and its consumer
         await using var api = new ServiceFactory<OrderQueries>(infra.ServiceSettings(orderCreated));
         api.UseKestrel(0);
@@ -49,7 +50,10 @@ public sealed class GeneratedClientTests(InfrastructureFixture infra)
         {
             using (var http = new HttpClient { BaseAddress = baseUrl })
             {
-                await File.WriteAllTextAsync(Path.Combine(work.FullName, "openapi.json"), await http.GetStringAsync(OpenApiContract.DocumentPath, Cancellation), Cancellation);
+                await File.WriteAllTextAsync(
+                    Path.Combine(work.FullName, "openapi.json"),
+                    await http.GetStringAsync(OpenApiContract.DocumentPath, Cancellation),
+                    Cancellation);
             }
             // From the repository, so that dotnet finds the tool manifest (.config/dotnet-tools.json).
             var generated = await RunAsync(RepositoryRoot.Path, TimeSpan.FromMinutes(2), "dotnet", "kiota", "generate", "--language", "CSharp",
@@ -81,11 +85,13 @@ public sealed class GeneratedClientTests(InfrastructureFixture infra)
             Assert.NotNull((string?)read["processed_at"]);
 
             // Refusals: typed exceptions (the error models the document names), their message the problem's title.
-            var invalid = Refusal(steps, "invalid", "HttpValidationProblemDetails", 400, OrderProblems.Invalid(new Dictionary<string, string[]>()).ProblemDetails.Title);
+            var invalid = Refusal(steps, "invalid", "HttpValidationProblemDetails", 400,
+                OrderProblems.Invalid(new Dictionary<string, string[]>()).ProblemDetails.Title);
             Assert.Equal(["customer_id", "items"], invalid["errors"]!.AsObject().Select(e => e.Key).Order());
             Refusal(steps, "not-found", "ProblemDetails", 404, OrderProblems.NotFound(Guid.NewGuid()).ProblemDetails.Title);
             Refusal(steps, "too-large", "ProblemDetails", 413, OrderProblems.BodyTooLarge().ProblemDetails.Title);
-            var reused = Refusal(steps, "key-reused", "OrderProblemDetails", 422, OrderProblems.IdempotencyKeyReused(new DefaultHttpContext(), orderId).ProblemDetails.Title);
+            var reused = Refusal(steps, "key-reused", "OrderProblemDetails", 422,
+                OrderProblems.IdempotencyKeyReused(new DefaultHttpContext(), orderId).ProblemDetails.Title);
             Assert.Equal(OrderProblems.IdempotencyKeyReusedType, (string?)reused["type"]);
             Assert.Equal(orderId, (string?)reused[OrderProblems.OrderIdExtension]);
         }
@@ -137,7 +143,8 @@ public sealed class GeneratedClientTests(InfrastructureFixture infra)
         startInfo.Environment["KIOTA_CLI_TELEMETRY_OPTOUT"] = "true";
         startInfo.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         startInfo.Environment["DOTNET_NOLOGO"] = "1";
-        foreach (var name in startInfo.Environment.Keys.Where(k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase) || k == "MSBUILD_EXE_PATH").ToList())
+        foreach (var name in startInfo.Environment.Keys
+            .Where(k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase) || k == "MSBUILD_EXE_PATH").ToList())
         {
             startInfo.Environment.Remove(name);
         }
@@ -216,7 +223,9 @@ public sealed class GeneratedClientTests(InfrastructureFixture infra)
                     break;
                 }
             }
-            catch (ProblemDetails problem) when (problem.ResponseStatusCode == 404 && problem.Type?.EndsWith("#order-not-recorded-yet", StringComparison.Ordinal) == true && DateTime.UtcNow < deadline)
+            catch (ProblemDetails problem) when (problem.ResponseStatusCode == 404
+                && problem.Type?.EndsWith("#order-not-recorded-yet", StringComparison.Ordinal) == true
+                && DateTime.UtcNow < deadline)
             {
             }
         }

@@ -13,7 +13,7 @@ using OrderPipeline.FunctionalTests.Support;
 namespace OrderPipeline.FunctionalTests.Integration;
 
 /// <summary>
-/// Idempotency-Keys (issue 10, point 7): the real Api hosted in-process against the real MariaDB (which remembers
+/// Idempotency-Keys: the real Api hosted in-process against the real MariaDB (which remembers
 /// the keys) and the SQS emulator, each test on a queue of its own so that it sees every message the Api published.
 /// </summary>
 [Collection(InfrastructureCollection.Name)]
@@ -82,10 +82,15 @@ public sealed class IdempotencyKeyTests(InfrastructureFixture infra)
         {
             await infra.SqsClient.SendMessageAsync(orderCreated, JsonSerializer.Serialize(message, EventJsonContext.Default.OrderCreated), Cancel);
         }
-        await using var processor = new ServiceFactory<OrderCreatedHandler>(infra.ServiceSettings(orderCreated).With(("Queues:OrderProcessed", orderProcessed)));
+        await using var processor = new ServiceFactory<OrderCreatedHandler>(
+            infra.ServiceSettings(orderCreated).With(("Queues:OrderProcessed", orderProcessed)));
         _ = processor.Server;
-        await Eventually.AssertAsync(async () => await infra.Database.StatusAsync(firstId) is "PROCESSED", TimeSpan.FromSeconds(30), "the order to be processed");
-        await Eventually.AssertAsync(async () => (await infra.SqsClient.GetQueueAttributesAsync(orderCreated, ["All"], Cancel)) is { ApproximateNumberOfMessages: 0, ApproximateNumberOfMessagesNotVisible: 0 },
+        await Eventually.AssertAsync(
+            async () => await infra.Database.StatusAsync(firstId) is "PROCESSED",
+            TimeSpan.FromSeconds(30), "the order to be processed");
+        await Eventually.AssertAsync(
+            async () => (await infra.SqsClient.GetQueueAttributesAsync(orderCreated, ["All"], Cancel))
+                is { ApproximateNumberOfMessages: 0, ApproximateNumberOfMessagesNotVisible: 0 },
             TimeSpan.FromSeconds(30), "both messages to be consumed");
         Assert.Equal([(firstId, "PROCESSED")], await infra.Database.OrdersOfCustomerAsync(customer));
         Assert.Equal(8, await infra.Database.StockAsync(product));
@@ -259,8 +264,12 @@ public sealed class IdempotencyKeyTests(InfrastructureFixture infra)
         _ = api.Server; // starts the host and its cleanup, which runs at start
 
         await Eventually.AssertAsync(
-            async () => await infra.Database.CountAsync("SELECT COUNT(*) FROM idempotency_keys WHERE customer_id = @customer AND idempotency_key = 'old'", new { customer }) == 0,
+            async () => await infra.Database.CountAsync(
+                "SELECT COUNT(*) FROM idempotency_keys WHERE customer_id = @customer AND idempotency_key = 'old'",
+                new { customer }) == 0,
             TimeSpan.FromSeconds(30), "the expired key to be deleted");
-        Assert.Equal(1, await infra.Database.CountAsync("SELECT COUNT(*) FROM idempotency_keys WHERE customer_id = @customer AND idempotency_key = 'fresh'", new { customer }));
+        Assert.Equal(1, await infra.Database.CountAsync(
+            "SELECT COUNT(*) FROM idempotency_keys WHERE customer_id = @customer AND idempotency_key = 'fresh'",
+            new { customer }));
     }
 }

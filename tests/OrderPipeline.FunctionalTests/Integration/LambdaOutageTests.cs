@@ -22,7 +22,9 @@ public sealed class LambdaOutageTests(InfrastructureFixture infra)
     private const string Unreachable = "Server=127.0.0.1;Port=1;User ID=x;Password=y;Database=orders;Connection Timeout=2";
 
     private static string Order(string orderId) =>
-        JsonSerializer.Serialize(new OrderCreated(orderId, "lambda-outage", [new OrderLine("SKU-1001", 1)], DateTime.UtcNow), EventJsonContext.Default.OrderCreated);
+        JsonSerializer.Serialize(
+            new OrderCreated(orderId, "lambda-outage", [new OrderLine("SKU-1001", 1)], DateTime.UtcNow),
+            EventJsonContext.Default.OrderCreated);
 
     private ServiceFactory<OrderCreatedHandler> ProcessorFunction(string orderCreated, int maxRequeues = 240) => new(infra.ServiceSettings(orderCreated).With(
         ("ConnectionStrings:orders", Unreachable),
@@ -32,7 +34,10 @@ public sealed class LambdaOutageTests(InfrastructureFixture infra)
 
     private static async Task<IReadOnlyList<string?>> FailuresOfAsync(HttpClient client, string sqsEvent)
     {
-        using var response = await client.PostAsync("/events", new StringContent(sqsEvent, Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
+        using var response = await client.PostAsync(
+            "/events",
+            new StringContent(sqsEvent, Encoding.UTF8, "application/json"),
+            TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var body = await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
         return [.. body.GetProperty("batchItemFailures").EnumerateArray().Select(f => f.GetProperty("itemIdentifier").GetString())];
@@ -67,7 +72,10 @@ public sealed class LambdaOutageTests(InfrastructureFixture infra)
                 return copies.Count;
             },
             count => count >= 2, TimeSpan.FromSeconds(30), "two delayed copies on the queue");
-        Assert.Equal(new[] { first, second }.Order(StringComparer.Ordinal), copies.Select(m => JsonSerializer.Deserialize(m.Body, EventJsonContext.Default.OrderCreated)!.OrderId).Order(StringComparer.Ordinal));
+        Assert.Equal(
+            new[] { first, second }.Order(StringComparer.Ordinal),
+            copies.Select(m => JsonSerializer.Deserialize(m.Body, EventJsonContext.Default.OrderCreated)!.OrderId)
+                .Order(StringComparer.Ordinal));
         Assert.All(copies, m =>
         {
             Assert.Equal("1", m.MessageAttributes[OutageRequeue.RequeuesAttribute].StringValue);
@@ -87,7 +95,9 @@ public sealed class LambdaOutageTests(InfrastructureFixture infra)
         var failures = await FailuresOfAsync(client, LambdaEvents.Sqs("lambda-outage-limit", ("m-1", Order(Guid.CreateVersion7().ToString()))));
 
         Assert.Equal(["m-1"], failures);
-        var left = await infra.SqsClient.ReceiveMessageAsync(new ReceiveMessageRequest { QueueUrl = orderCreated, WaitTimeSeconds = 2 }, TestContext.Current.CancellationToken);
+        var left = await infra.SqsClient.ReceiveMessageAsync(
+            new ReceiveMessageRequest { QueueUrl = orderCreated, WaitTimeSeconds = 2 },
+            TestContext.Current.CancellationToken);
         Assert.Empty(left.Messages ?? []);
     }
 }

@@ -32,17 +32,29 @@ public sealed class MalformedTextApiTests(InfrastructureFixture infra)
     {
         { "Latin-1 é", Bytes("{\"customer_id\":\"caf", new byte[] { 0xE9 }, "\",\"items\":" + Items + "}"), "application/json", 400, "body" },
         { "invalid bytes", Bytes("{\"customer_id\":\"c", new byte[] { 0xFF, 0xFE, 0xC3 }, "\",\"items\":" + Items + "}"), "application/json", 400, "body" },
-        { "UTF-8-encoded surrogate", Bytes("{\"customer_id\":\"c", new byte[] { 0xED, 0xB0, 0x80 }, "\",\"items\":" + Items + "}"), "application/json", 400, "body" },
-        { "bad byte in a property name", Bytes("{\"customer_id\":\"c\",\"items\":" + Items + ",\"x", new byte[] { 0x80 }, "\":1}"), "application/json", 400, "body" },
+        { "UTF-8-encoded surrogate",
+            Bytes("{\"customer_id\":\"c", new byte[] { 0xED, 0xB0, 0x80 }, "\",\"items\":" + Items + "}"),
+            "application/json", 400, "body" },
+        { "bad byte in a property name",
+            Bytes("{\"customer_id\":\"c\",\"items\":" + Items + ",\"x", new byte[] { 0x80 }, "\":1}"),
+            "application/json", 400, "body" },
         { "unpaired low surrogate", Bytes("{\"customer_id\":\"\\udc00\",\"items\":" + Items + "}"), "application/json", 400, "body" },
-        { "unpaired high surrogate in a product", Bytes("{\"customer_id\":\"c\",\"items\":[{\"product_id\":\"p\\ud800\",\"quantity\":1}]}"), "application/json", 400, "body" },
+        { "unpaired high surrogate in a product",
+            Bytes("{\"customer_id\":\"c\",\"items\":[{\"product_id\":\"p\\ud800\",\"quantity\":1}]}"),
+            "application/json", 400, "body" },
         { "unpaired surrogate as a property name", Bytes("{\"\\ud800\":1}"), "application/json", 400, "body" },
-        { "unpaired surrogate as an item's property name", Bytes("{\"customer_id\":\"c\",\"items\":[{\"product_id\":\"p\",\"quantity\":1,\"\\udfff\":1}]}"), "application/json", 400, "body" },
-        { "ISO-8859-1 é", Bytes("{\"customer_id\":\"caf", new byte[] { 0xE9 }, "\",\"items\":" + Items + "}"), "application/json; charset=iso-8859-1", 415, null },
+        { "unpaired surrogate as an item's property name",
+            Bytes("{\"customer_id\":\"c\",\"items\":[{\"product_id\":\"p\",\"quantity\":1,\"\\udfff\":1}]}"),
+            "application/json", 400, "body" },
+        { "ISO-8859-1 é",
+            Bytes("{\"customer_id\":\"caf", new byte[] { 0xE9 }, "\",\"items\":" + Items + "}"),
+            "application/json; charset=iso-8859-1", 415, null },
         { "UTF-16", Encoding.Unicode.GetBytes("{\"customer_id\":\"c\",\"items\":" + Items + "}"), "application/json; charset=utf-16", 415, null },
         { "zero-width space in customer_id", Bytes("{\"customer_id\":\"c\u200B1\",\"items\":" + Items + "}"), "application/json", 400, "customer_id" },
         { "escaped BOM in customer_id", Bytes("{\"customer_id\":\"\\ufeffc-1\",\"items\":" + Items + "}"), "application/json", 400, "customer_id" },
-        { "right-to-left override in product_id", Bytes("{\"customer_id\":\"c\",\"items\":[{\"product_id\":\"SKU-\u202E1001\",\"quantity\":1}]}"), "application/json", 400, "items[0].product_id" },
+        { "right-to-left override in product_id",
+            Bytes("{\"customer_id\":\"c\",\"items\":[{\"product_id\":\"SKU-\u202E1001\",\"quantity\":1}]}"),
+            "application/json", 400, "items[0].product_id" },
     };
 
     [Fact]
@@ -59,7 +71,10 @@ public sealed class MalformedTextApiTests(InfrastructureFixture infra)
             content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
             using var response = await client.PostAsync("/api/orders", content, TestContext.Current.CancellationToken);
 
-            Assert.True(expected == (int)response.StatusCode, $"{name}: expected {expected}, got {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)}");
+            Assert.True(
+                expected == (int)response.StatusCode,
+                $"{name}: expected {expected}, got {(int)response.StatusCode} "
+                    + $"{await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)}");
             Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
             var problem = await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
             Assert.Equal(expected, problem.GetProperty("status").GetInt32());
@@ -71,12 +86,16 @@ public sealed class MalformedTextApiTests(InfrastructureFixture infra)
 
         // Nothing was published; a valid order sent last is the only message, so the queue did work.
         using var valid = await client.PostAsync("/api/orders",
-            new StringContent("{\"customer_id\":\"caf\u00e9-\U0001F600\",\"items\":" + Items + "}", Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
+            new StringContent(
+                "{\"customer_id\":\"caf\u00e9-\U0001F600\",\"items\":" + Items + "}", Encoding.UTF8, "application/json"),
+            TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.Accepted, valid.StatusCode);
         var messages = new List<Message>();
         for (var i = 0; i < 3; i++)
         {
-            var received = await infra.SqsClient.ReceiveMessageAsync(new ReceiveMessageRequest { QueueUrl = queue, MaxNumberOfMessages = 10, WaitTimeSeconds = 1 }, TestContext.Current.CancellationToken);
+            var received = await infra.SqsClient.ReceiveMessageAsync(
+                new ReceiveMessageRequest { QueueUrl = queue, MaxNumberOfMessages = 10, WaitTimeSeconds = 1 },
+                TestContext.Current.CancellationToken);
             messages.AddRange(received.Messages ?? []);
         }
         var created = JsonSerializer.Deserialize(Assert.Single(messages).Body, OrderPipeline.Messaging.Events.EventJsonContext.Default.OrderCreated)!;

@@ -27,7 +27,10 @@ public sealed class NotifierServiceTests(InfrastructureFixture infra)
             ("n-1", settled),
             ("n-bad", """{"order_id":"x","status":7}"""),
             ("n-again", settled));
-        using var response = await client.PostAsync("/events", new StringContent(sqsEvent, Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
+        using var response = await client.PostAsync(
+            "/events",
+            new StringContent(sqsEvent, Encoding.UTF8, "application/json"),
+            TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var body = await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);

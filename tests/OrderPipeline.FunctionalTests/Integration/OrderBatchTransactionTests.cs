@@ -36,8 +36,12 @@ public sealed class OrderBatchTransactionTests(InfrastructureFixture infra)
         Assert.All(outcomes.Skip(3), o => Assert.Contains("insufficient stock", o.Settled!.Reason));
         // Every order has its row, its final status and its OrderProcessed in the outbox, ready to publish.
         var ids = orders.Select(o => o.Order.OrderId).ToArray();
-        Assert.Equal(3, await Db.CountAsync("SELECT COUNT(*) FROM orders WHERE order_id IN @Ids AND status = 'PROCESSED' AND processed_at IS NOT NULL", new { Ids = ids }));
-        Assert.Equal(7, await Db.CountAsync("SELECT COUNT(*) FROM orders WHERE order_id IN @Ids AND status = 'FAILED' AND failure_reason IS NOT NULL", new { Ids = ids }));
+        Assert.Equal(3, await Db.CountAsync(
+            "SELECT COUNT(*) FROM orders WHERE order_id IN @Ids AND status = 'PROCESSED' AND processed_at IS NOT NULL",
+            new { Ids = ids }));
+        Assert.Equal(7, await Db.CountAsync(
+            "SELECT COUNT(*) FROM orders WHERE order_id IN @Ids AND status = 'FAILED' AND failure_reason IS NOT NULL",
+            new { Ids = ids }));
         Assert.Equal(10, await Db.CountAsync("SELECT COUNT(*) FROM outbox WHERE message_id IN @Ids AND published_at IS NULL", new { Ids = ids }));
         Assert.All(outcomes, o => Assert.NotNull(o.Unpublished));
     }
@@ -63,7 +67,9 @@ public sealed class OrderBatchTransactionTests(InfrastructureFixture infra)
         var earlier = Order("again", (product, 4));
         var first = await parts.Transaction.ExecuteAsync([earlier], TestContext.Current.CancellationToken);
 
-        var outcomes = await parts.Transaction.ExecuteAsync([Order("again", (product, 1)), earlier, Order("again", (product, 2))], TestContext.Current.CancellationToken);
+        var outcomes = await parts.Transaction.ExecuteAsync(
+            [Order("again", (product, 1)), earlier, Order("again", (product, 2))],
+            TestContext.Current.CancellationToken);
 
         Assert.True(outcomes[1].WasDuplicate);
         Assert.Equal(first[0].Unpublished?.Id, outcomes[1].Unpublished?.Id);
@@ -90,7 +96,10 @@ public sealed class OrderBatchTransactionTests(InfrastructureFixture infra)
         var batches = Enumerable.Range(0, 40).Select(_ => Enumerable.Range(0, 10).Select(_ => Order("crowd", Lines())).ToList()).ToList();
 
         var outcomes = new List<(ReceivedOrder Order, OrderOutcome Outcome)>();
-        await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = TestContext.Current.CancellationToken }, async (batch, ct) =>
+        await Parallel.ForEachAsync(
+            batches,
+            new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = TestContext.Current.CancellationToken },
+            async (batch, ct) =>
         {
             var settled = await parts.Transaction.ExecuteAsync(batch, ct);
             lock (outcomes)

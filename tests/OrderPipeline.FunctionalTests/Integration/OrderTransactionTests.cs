@@ -30,7 +30,10 @@ public sealed class OrderTransactionTests(InfrastructureFixture infra)
         }).ToList();
 
         var outcomes = new List<OrderOutcome>();
-        await Parallel.ForEachAsync(orders, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = TestContext.Current.CancellationToken }, async (order, ct) =>
+        await Parallel.ForEachAsync(
+            orders,
+            new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = TestContext.Current.CancellationToken },
+            async (order, ct) =>
         {
             var outcome = await parts.Transaction.ExecuteAsync(order, ct);
             lock (outcomes)

@@ -149,7 +149,9 @@ public sealed class OutboxRelayLeaseTests(InfrastructureFixture infra) : IAsyncD
         var orderIds = new List<string>();
         await Eventually.AssertAsync(async () =>
         {
-            var received = await infra.SqsClient.ReceiveMessageAsync(new ReceiveMessageRequest { QueueUrl = queueUrl, MaxNumberOfMessages = 10, WaitTimeSeconds = 1 }, Cancel);
+            var received = await infra.SqsClient.ReceiveMessageAsync(
+                new ReceiveMessageRequest { QueueUrl = queueUrl, MaxNumberOfMessages = 10, WaitTimeSeconds = 1 },
+                Cancel);
             foreach (var message in received.Messages ?? [])
             {
                 orderIds.Add(JsonSerializer.Deserialize(message.Body, EventJsonContext.Default.OrderProcessed)!.OrderId);
@@ -218,7 +220,9 @@ public sealed class OutboxRelayLeaseTests(InfrastructureFixture infra) : IAsyncD
             Assert.Equal(0, await UnpublishedAsync(behind));
             Assert.Equal(4, (await ReceiveOrderIdsAsync(queueUrl, 4)).Count);
             var failed = await RowAsync<(int Attempts, string? LastError, string? ClaimedBy, long BackoffSeconds)>(
-                "SELECT attempts, last_error, claimed_by, TIMESTAMPDIFF(SECOND, UTC_TIMESTAMP(6), next_attempt_at) FROM outbox WHERE id = @id AND published_at IS NULL", poison[0]);
+                "SELECT attempts, last_error, claimed_by, TIMESTAMPDIFF(SECOND, UTC_TIMESTAMP(6), next_attempt_at)"
+                    + " FROM outbox WHERE id = @id AND published_at IS NULL",
+                poison[0]);
             Assert.Equal(1, failed.Attempts);
             Assert.Contains("QueueDoesNotExist", failed.LastError, StringComparison.Ordinal);
             Assert.Null(failed.ClaimedBy);
@@ -228,7 +232,9 @@ public sealed class OutboxRelayLeaseTests(InfrastructureFixture infra) : IAsyncD
             Assert.Equal(0, (await relay.RelayOnceAsync(Cancel)).Claimed);
             await using (var connection = await _parts.DataSource.OpenConnectionAsync(Cancel))
             {
-                await connection.ExecuteAsync("UPDATE outbox SET next_attempt_at = UTC_TIMESTAMP(6) - INTERVAL 1 SECOND WHERE id = @id", new { id = poison[0] });
+                await connection.ExecuteAsync(
+                    "UPDATE outbox SET next_attempt_at = UTC_TIMESTAMP(6) - INTERVAL 1 SECOND WHERE id = @id",
+                    new { id = poison[0] });
             }
             Assert.Equal(new RelayPass(1, 0, 1), await relay.RelayOnceAsync(Cancel));
             var again = await RowAsync<(int Attempts, long BackoffSeconds)>(

@@ -48,17 +48,21 @@ public sealed class OutboxRelayTests(InfrastructureFixture infra)
         };
         ActivitySource.AddActivityListener(listener);
         var batch = new MessageBatchProcessor(handler, deadTelemetry, Options.Create(new SqsConsumerOptions()), NullLogger<MessageBatchProcessor>.Instance);
-        var failed = await batch.ProcessAsync("order-created", [new InboundMessage("m-1", JsonSerializer.Serialize(order, EventJsonContext.Default.OrderCreated),
+        var failed = await batch.ProcessAsync("order-created", [new InboundMessage("m-1",
+            JsonSerializer.Serialize(order, EventJsonContext.Default.OrderCreated),
             new Dictionary<string, string> { ["traceparent"] = traceParent }, 1)], TestContext.Current.CancellationToken);
         Assert.Empty(failed);
 
         Assert.Equal(3, await infra.Database.StockAsync(product));
         Assert.Equal(1, await infra.Database.CountAsync(
-            "SELECT COUNT(*) FROM outbox WHERE message_id = @OrderId AND published_at IS NULL AND attempts = 1 AND last_error IS NOT NULL", new { order.OrderId }));
+            "SELECT COUNT(*) FROM outbox WHERE message_id = @OrderId AND published_at IS NULL AND attempts = 1"
+                + " AND last_error IS NOT NULL",
+            new { order.OrderId }));
 
         using var telemetry = new MessagingTelemetry(meters);
         using var outboxTelemetry = new OutboxTelemetry(meters);
-        var relay = new OutboxRelay(new OutboxClaims(parts.DataSource), new SqsEventPublisher(infra.SqsClient, new QueueUrlResolver(infra.SqsClient), telemetry),
+        var relay = new OutboxRelay(new OutboxClaims(parts.DataSource),
+            new SqsEventPublisher(infra.SqsClient, new QueueUrlResolver(infra.SqsClient), telemetry),
             outboxTelemetry, Options.Create(new OutboxOptions { GraceSeconds = 0 }), TimeProvider.System, NullLogger<OutboxRelay>.Instance);
         // Other tests of this collection leave unpublished rows too, older than ours: drain the whole backlog,
         // a batch per pass, as the relay's timer would.
@@ -70,7 +74,9 @@ public sealed class OutboxRelayTests(InfrastructureFixture infra)
         Assert.True(relayed >= 1);
 
         var received = await Eventually.GetAsync(
-            () => infra.SqsClient.ReceiveMessageAsync(new ReceiveMessageRequest { QueueUrl = queueUrl, WaitTimeSeconds = 1, MessageAttributeNames = ["All"] }, TestContext.Current.CancellationToken),
+            () => infra.SqsClient.ReceiveMessageAsync(
+                new ReceiveMessageRequest { QueueUrl = queueUrl, WaitTimeSeconds = 1, MessageAttributeNames = ["All"] },
+                TestContext.Current.CancellationToken),
             r => r.Messages is { Count: > 0 }, TimeSpan.FromSeconds(20), "the relayed event");
         var message = Assert.Single(received.Messages);
         var settled = JsonSerializer.Deserialize(message.Body, EventJsonContext.Default.OrderProcessed)!;
@@ -78,6 +84,7 @@ public sealed class OutboxRelayTests(InfrastructureFixture infra)
         Assert.Equal(OrderStatus.Processed, settled.Status);
         // The trace continues: same trace id as the delivery that settled the order.
         Assert.Contains("0af7651916cd43dd8448eb211c80319c", message.MessageAttributes["traceparent"].StringValue, StringComparison.Ordinal);
-        Assert.Equal(0, await infra.Database.CountAsync("SELECT COUNT(*) FROM outbox WHERE message_id = @OrderId AND published_at IS NULL", new { order.OrderId }));
+        Assert.Equal(0, await infra.Database.CountAsync(
+            "SELECT COUNT(*) FROM outbox WHERE message_id = @OrderId AND published_at IS NULL", new { order.OrderId }));
     }
 }

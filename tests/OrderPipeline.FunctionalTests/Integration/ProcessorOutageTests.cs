@@ -11,7 +11,7 @@ using OrderPipeline.FunctionalTests.Support;
 namespace OrderPipeline.FunctionalTests.Integration;
 
 /// <summary>
-/// Issue 10, point 2: the real Processor, hosted in-process against the real MariaDB and SQS emulator, while orders keep
+/// The real Processor, hosted in-process against the real MariaDB and SQS emulator, while orders keep
 /// arriving and the database goes away in each of the ways it does in production, then comes back. Every order must
 /// settle and none may reach the DLQ. Each outage is short but long compared to 3 × the retry delay (1 s here), so a
 /// consumer that spends receives during it sends orders to the DLQ.
@@ -75,7 +75,8 @@ public sealed class ProcessorOutageTests(InfrastructureFixture infra)
         {
             var ours = string.Join(",", hogs.Select(h => h.ServerThread).Append(0));
             var others = await infra.Server.RootAsync(
-                $"SELECT GROUP_CONCAT(CONCAT('KILL CONNECTION ', id) SEPARATOR ';') FROM information_schema.processlist WHERE user = 'orderpipeline' AND id NOT IN ({ours})");
+                $"SELECT GROUP_CONCAT(CONCAT('KILL CONNECTION ', id) SEPARATOR ';') FROM information_schema.processlist"
+                    + $" WHERE user = 'orderpipeline' AND id NOT IN ({ours})");
             if (others is { Length: > 0 } and not "NULL")
             {
                 await infra.Server.RootAsync(others);
@@ -129,7 +130,8 @@ public sealed class ProcessorOutageTests(InfrastructureFixture infra)
         };
     }
 
-    private async Task RunThroughOutageAsync(string kind, Func<Task<Func<Task>>> beginOutage, TimeSpan outage, int processors = 1, params (string Key, string Value)[] settings)
+    private async Task RunThroughOutageAsync(string kind, Func<Task<Func<Task>>> beginOutage, TimeSpan outage,
+        int processors = 1, params (string Key, string Value)[] settings)
     {
         var (orderCreated, orderCreatedDlq) = await infra.CreateQueuePairAsync("outage-" + kind);
         var (orderProcessed, _) = await infra.CreateQueuePairAsync("outage-out-" + kind);
@@ -201,7 +203,9 @@ public sealed class ProcessorOutageTests(InfrastructureFixture infra)
         while (!stop.IsCancellationRequested)
         {
             var id = Guid.CreateVersion7().ToString();
-            var body = JsonSerializer.Serialize(new OrderCreated(id, customer, [new OrderLine(product, 1)], DateTime.UtcNow), EventJsonContext.Default.OrderCreated);
+            var body = JsonSerializer.Serialize(
+                new OrderCreated(id, customer, [new OrderLine(product, 1)], DateTime.UtcNow),
+                EventJsonContext.Default.OrderCreated);
             await infra.SqsClient.SendMessageAsync(queue, body, CancellationToken.None);
             sent.Enqueue(id);
             try

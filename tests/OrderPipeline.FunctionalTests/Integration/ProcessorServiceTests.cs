@@ -18,7 +18,9 @@ namespace OrderPipeline.FunctionalTests.Integration;
 public sealed class ProcessorServiceTests(InfrastructureFixture infra)
 {
     private static string Body(string orderId, string customer, string product, int quantity) =>
-        JsonSerializer.Serialize(new OrderCreated(orderId, customer, [new OrderLine(product, quantity)], DateTime.UtcNow), EventJsonContext.Default.OrderCreated);
+        JsonSerializer.Serialize(
+            new OrderCreated(orderId, customer, [new OrderLine(product, quantity)], DateTime.UtcNow),
+            EventJsonContext.Default.OrderCreated);
 
     [Fact]
     public async Task A_poison_message_reaches_the_dlq_after_three_receives_while_good_messages_keep_flowing()
@@ -67,7 +69,10 @@ public sealed class ProcessorServiceTests(InfrastructureFixture infra)
             ("msg-good", Body(goodId, "lambda", product, 2)),
             ("msg-poison", "{\"order_id\": 42}"),
             ("msg-good-again", Body(goodId, "lambda", product, 2)));
-        using var response = await client.PostAsync("/events", new StringContent(sqsEvent, Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
+        using var response = await client.PostAsync(
+            "/events",
+            new StringContent(sqsEvent, Encoding.UTF8, "application/json"),
+            TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var body = await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
@@ -83,7 +88,10 @@ public sealed class ProcessorServiceTests(InfrastructureFixture infra)
         await using var processor = new ServiceFactory<OrderCreatedHandler>(infra.ServiceSettings().With(("Messaging:Consumer:Enabled", "false")));
         using var client = processor.CreateClient();
 
-        using var response = await client.PostAsync("/events", new StringContent("""{"Records":[]}""", Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
+        using var response = await client.PostAsync(
+            "/events",
+            new StringContent("""{"Records":[]}""", Encoding.UTF8, "application/json"),
+            TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("""{"batchItemFailures":[]}""", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
@@ -98,7 +106,9 @@ public sealed class ProcessorServiceTests(InfrastructureFixture infra)
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/alive", TestContext.Current.CancellationToken)).StatusCode);
 
         await using var broken = new ServiceFactory<OrderCreatedHandler>(infra.ServiceSettings()
-            .With(("Messaging:Consumer:Enabled", "false"), ("ConnectionStrings:orders", "Server=127.0.0.1;Port=1;User ID=x;Password=y;Database=orders;Connection Timeout=2")));
+            .With(("Messaging:Consumer:Enabled", "false"),
+                ("ConnectionStrings:orders",
+                    "Server=127.0.0.1;Port=1;User ID=x;Password=y;Database=orders;Connection Timeout=2")));
         using var brokenClient = broken.CreateClient();
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await brokenClient.GetAsync("/health", TestContext.Current.CancellationToken)).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await brokenClient.GetAsync("/alive", TestContext.Current.CancellationToken)).StatusCode);

@@ -44,7 +44,10 @@ public sealed class RetentionTests(InfrastructureFixture infra)
         var recent = await AddOutboxRowAsync(connection, 6, 6);
         // Still owed to a queue, however old: never deleted. Leased far ahead so no relay of another test sends it meanwhile.
         var unpublished = await AddOutboxRowAsync(connection, 60, null);
-        await connection.ExecuteAsync("UPDATE outbox SET claimed_by = 'retention-test', claimed_until = UTC_TIMESTAMP(6) + INTERVAL 1 DAY WHERE id = @unpublished", new { unpublished });
+        await connection.ExecuteAsync(
+            "UPDATE outbox SET claimed_by = 'retention-test', claimed_until = UTC_TIMESTAMP(6) + INTERVAL 1 DAY"
+                + " WHERE id = @unpublished",
+            new { unpublished });
         try
         {
             // A batch of one row: the cleanup must keep going until nothing expired is left.

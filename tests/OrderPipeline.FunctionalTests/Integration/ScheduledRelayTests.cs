@@ -41,7 +41,8 @@ public sealed class ScheduledRelayTests(InfrastructureFixture infra)
         var messageId = Guid.NewGuid().ToString();
         await using var connection = new MySqlConnection(infra.Database.ConnectionString);
         await connection.ExecuteAsync(
-            "INSERT INTO outbox (message_id, destination, event_type, payload, created_at) VALUES (@messageId, @destination, 'OrderProcessed', @payload, @createdAt)",
+            "INSERT INTO outbox (message_id, destination, event_type, payload, created_at)"
+                + " VALUES (@messageId, @destination, 'OrderProcessed', @payload, @createdAt)",
             new { messageId, destination, payload = $$"""{"order_id":"{{messageId}}"}""", createdAt = DateTime.UtcNow.AddMinutes(-2) });
         return messageId;
     }
@@ -58,15 +59,22 @@ public sealed class ScheduledRelayTests(InfrastructureFixture infra)
 
         // With its own loop off, the relay publishes nothing until it is invoked.
         await Task.Delay(TimeSpan.FromSeconds(2), TestContext.Current.CancellationToken);
-        Assert.Equal(1, await infra.Database.CountAsync("SELECT COUNT(*) FROM outbox WHERE message_id = @messageId AND published_at IS NULL", new { messageId }));
+        Assert.Equal(1, await infra.Database.CountAsync(
+            "SELECT COUNT(*) FROM outbox WHERE message_id = @messageId AND published_at IS NULL", new { messageId }));
 
-        using var response = await client.PostAsync("/events", new StringContent("""{"orderpipeline":"relay-outbox"}""", Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
+        using var response = await client.PostAsync(
+            "/events",
+            new StringContent("""{"orderpipeline":"relay-outbox"}""", Encoding.UTF8, "application/json"),
+            TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var answer = await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
         Assert.Equal(RelayOutboxTask.TaskName, answer.GetProperty("task").GetString());
-        Assert.Equal(0, await infra.Database.CountAsync("SELECT COUNT(*) FROM outbox WHERE message_id = @messageId AND published_at IS NULL", new { messageId }));
-        var received = await infra.SqsClient.ReceiveMessageAsync(new ReceiveMessageRequest { QueueUrl = orderProcessed, WaitTimeSeconds = 2 }, TestContext.Current.CancellationToken);
+        Assert.Equal(0, await infra.Database.CountAsync(
+            "SELECT COUNT(*) FROM outbox WHERE message_id = @messageId AND published_at IS NULL", new { messageId }));
+        var received = await infra.SqsClient.ReceiveMessageAsync(
+            new ReceiveMessageRequest { QueueUrl = orderProcessed, WaitTimeSeconds = 2 },
+            TestContext.Current.CancellationToken);
         Assert.Contains(messageId, Assert.Single(received.Messages).Body, StringComparison.Ordinal);
 
         var line = JsonDocument.Parse(Assert.Single(metricLines.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries))).RootElement;
@@ -85,7 +93,10 @@ public sealed class ScheduledRelayTests(InfrastructureFixture infra)
         await using var function = ProcessorFunction(orderProcessed, new StringWriter());
         using var client = function.CreateClient();
 
-        using var response = await client.PostAsync("/events", new StringContent("""{"orderpipeline":"no-such-task"}""", Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
+        using var response = await client.PostAsync(
+            "/events",
+            new StringContent("""{"orderpipeline":"no-such-task"}""", Encoding.UTF8, "application/json"),
+            TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
     }

@@ -26,7 +26,9 @@ public sealed class SqsEmulatorPersistenceTests : IDisposable
 
         using var second = await StartAsync(port);
         var queueUrl = (await sqs.GetQueueUrlAsync("kept", TestContext.Current.CancellationToken)).QueueUrl;
-        var received = await sqs.ReceiveMessageAsync(new Amazon.SQS.Model.ReceiveMessageRequest(queueUrl) { WaitTimeSeconds = 1 }, TestContext.Current.CancellationToken);
+        var received = await sqs.ReceiveMessageAsync(
+            new Amazon.SQS.Model.ReceiveMessageRequest(queueUrl) { WaitTimeSeconds = 1 },
+            TestContext.Current.CancellationToken);
         Assert.Equal("still here", Assert.Single(received.Messages).Body);
         second.Kill();
     }
@@ -39,7 +41,8 @@ public sealed class SqsEmulatorPersistenceTests : IDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (var argument in (string[])["--no-warnings", "server.mjs", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--data-dir", _dataDirectory])
+        foreach (var argument in (string[])["--no-warnings", "server.mjs",
+            port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--data-dir", _dataDirectory])
         {
             start.ArgumentList.Add(argument);
         }

@@ -9,7 +9,7 @@ using OrderPipeline.FunctionalTests.Support;
 namespace OrderPipeline.FunctionalTests.Integration;
 
 /// <summary>
-/// When SendMessage fails the order may or may not be on the queue (issue 10, point 5): the real Api hosted in-process
+/// When SendMessage fails the order may or may not be on the queue: the real Api hosted in-process
 /// against the real MariaDB, with SQS replaced by an endpoint that never answers (a timeout: unknown) or by a port
 /// nobody listens on (refused: nothing stored).
 /// </summary>
@@ -34,7 +34,8 @@ public sealed class UnknownOutcomeTests(InfrastructureFixture infra)
     }
 
     private IReadOnlyDictionary<string, string> SqsAt(Uri endpoint) => infra.ServiceSettings()
-        .With([("AWS:ServiceURL", endpoint.ToString().TrimEnd('/')), ("Queues:OrderCreated", new Uri(endpoint, "/000000000000/order-created").ToString()), .. ShortBudget]);
+        .With([("AWS:ServiceURL", endpoint.ToString().TrimEnd('/')),
+            ("Queues:OrderCreated", new Uri(endpoint, "/000000000000/order-created").ToString()), .. ShortBudget]);
 
     [Fact]
     public async Task A_send_that_times_out_is_503_saying_the_order_may_have_been_accepted_with_its_id_and_location()

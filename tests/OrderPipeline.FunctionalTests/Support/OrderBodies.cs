@@ -69,7 +69,10 @@ public static class OrderBodies
         (30, Gen.Select(Item.Array[1, 4], Gen.Int[0, 5], (lines, repeat) => new Slot(new JsonArray(Repeat(lines, repeat == 0))))),
         (1, Gen.Const(() => new Slot(new JsonArray()))),
         (2, Gen.Select(Gen.Int[48, 52], Gen.Int[0, 5], (count, repeat) =>
-            new Slot(new JsonArray(Repeat([.. Enumerable.Range(0, count).Select(i => (JsonNode?)Object(("product_id", new Slot($"SKU-{i}")), ("quantity", new Slot(1))))], repeat == 0))))),
+            new Slot(new JsonArray(Repeat(
+                [.. Enumerable.Range(0, count).Select(i =>
+                    (JsonNode?)Object(("product_id", new Slot($"SKU-{i}")), ("quantity", new Slot(1))))],
+                repeat == 0))))),
         (1, Gen.OneOf("null", "{}", "\"SKU-1\"", "1").Select(raw => new Slot(JsonNode.Parse(raw)))),
         (1, Gen.Const(Slot.Missing)));
 

@@ -47,7 +47,8 @@ public sealed class PipelineFixture : IAsyncLifetime
         using var done = new CancellationTokenSource(TimeSpan.FromSeconds(2));
         try
         {
-            await foreach (var batch in App.Services.GetRequiredService<ResourceLoggerService>().GetAllAsync(Resource(resourceName)).WithCancellation(done.Token))
+            await foreach (var batch in App.Services.GetRequiredService<ResourceLoggerService>()
+                .GetAllAsync(Resource(resourceName)).WithCancellation(done.Token))
             {
                 lines.AddRange(batch.Select(l => l.Content));
             }
@@ -85,7 +86,8 @@ public sealed class PipelineFixture : IAsyncLifetime
     {
         try
         {
-            await foreach (var batch in App.Services.GetRequiredService<ResourceLoggerService>().WatchAsync(Resource("notifier")).WithCancellation(_stopping.Token))
+            await foreach (var batch in App.Services.GetRequiredService<ResourceLoggerService>()
+                .WatchAsync(Resource("notifier")).WithCancellation(_stopping.Token))
             {
                 foreach (var line in batch)
                 {

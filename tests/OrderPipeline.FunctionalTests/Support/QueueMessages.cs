@@ -13,7 +13,9 @@ public static class QueueMessages
         var all = new List<OrderCreated>();
         while (true)
         {
-            var received = await sqs.ReceiveMessageAsync(new ReceiveMessageRequest { QueueUrl = queueUrl, MaxNumberOfMessages = 10, WaitTimeSeconds = 1 }, TestContext.Current.CancellationToken);
+            var received = await sqs.ReceiveMessageAsync(
+                new ReceiveMessageRequest { QueueUrl = queueUrl, MaxNumberOfMessages = 10, WaitTimeSeconds = 1 },
+                TestContext.Current.CancellationToken);
             if (received.Messages is not { Count: > 0 })
             {
                 return all;
