@@ -16,11 +16,19 @@ public static class BenchmarkReport
 
         Line("# Benchmarks");
         Line();
-        Line(string.Create(inv, $"Measured {r.StartedAt:yyyy-MM-dd HH:mm} UTC by `dotnet run -c Release --project bench/OrderPipeline.Benchmarks -- --suite --orders {r.Options.Orders} --clients {r.Options.Clients} --warm-up {r.Options.WarmUp} --report docs/benchmarks.md`,"));
+        Line(string.Create(inv,
+            $"Measured {r.StartedAt:yyyy-MM-dd HH:mm} UTC by `dotnet run -c Release --project bench/OrderPipeline.Benchmarks -- "
+            + $"--suite --orders {r.Options.Orders} --clients {r.Options.Clients} --warm-up {r.Options.WarmUp} "
+            + $"--report docs/benchmarks.md`,"));
         Line(string.Create(inv, $"on {r.Machine.Processors} cores ({r.Machine.CpuModel}), {r.Machine.OperatingSystem}, {r.Machine.Runtime}."));
         Line("One system, started from the AppHost's app model as the README runs it (MariaDB 10.11, the fauxqs emulator in memory,");
-        Line(string.Create(inv, $"the three services, no dashboard), measured in this order: the raw limits while the services idle, then the whole system after a warm-up that is not counted ({r.Options.WarmUp} orders: until then the services run code still being compiled)."));
-        Line(string.Create(inv, $"Load average (1, 5, 15 min) before it started: {r.Machine.LoadAverage}; above {r.Machine.Processors}, other work shared the cores."));
+        Line(string.Create(inv,
+            $"the three services, no dashboard), measured in this order: the raw limits while the services idle, "
+            + $"then the whole system after a warm-up that is not counted ({r.Options.WarmUp} orders: "
+            + $"until then the services run code still being compiled)."));
+        Line(string.Create(inv,
+            $"Load average (1, 5, 15 min) before it started: {r.Machine.LoadAverage}; "
+            + $"above {r.Machine.Processors}, other work shared the cores."));
         Line("Everything, the load generator included, shares the same cores: figures vary up to 2x between runs; compare within one.");
         Line();
 
@@ -31,14 +39,23 @@ public static class BenchmarkReport
         for (var i = 0; i < r.System.Count; i++)
         {
             var s = r.System[i];
-            Line(string.Create(inv, $"| {s.Scenario}, {s.Load} | {r.SettledToRawDatabase(s):0.00} | {r.AcceptedToRawQueue(s):0.00} | {r.CpuMillisecondsPerOrderByRun[i]:0.0} ms |"));
+            Line(string.Create(inv,
+                $"| {s.Scenario}, {s.Load} | {r.SettledToRawDatabase(s):0.00} | {r.AcceptedToRawQueue(s):0.00} "
+                + $"| {r.CpuMillisecondsPerOrderByRun[i]:0.0} ms |"));
         }
         Line();
-        Line(string.Create(inv, $"The CPU budget the ratios imply on these {r.Machine.Processors} cores ({r.Machine.Processors} × 1000 ms ÷ the settled rate): {r.CpuBudgetMilliseconds(1.0):0.0} ms per order at 1.0 × the raw database rate, {r.CpuBudgetMilliseconds(0.7):0.0} ms at 0.7 ×."));
+        Line(string.Create(inv,
+            $"The CPU budget the ratios imply on these {r.Machine.Processors} cores "
+            + $"({r.Machine.Processors} × 1000 ms ÷ the settled rate): "
+            + $"{r.CpuBudgetMilliseconds(1.0):0.0} ms per order at 1.0 × the raw database rate, "
+            + $"{r.CpuBudgetMilliseconds(0.7):0.0} ms at 0.7 ×."));
         Line("A closed loop keeps the cores busy, so its CPU per order is about that quotient at its own rate; an open loop at half");
         Line("the rate leaves them partly idle, and its figure includes what idle consumers and pollers cost.");
         Line();
-        Line(string.Create(inv, $"CPU per settled order, all processes together, over the whole-system phase ({r.SettledInSystemPhase} orders in {r.SystemPhase.TotalSeconds:0} s): **{r.CpuMillisecondsPerSettledOrder:0.0} ms**."));
+        Line(string.Create(inv,
+            $"CPU per settled order, all processes together, over the whole-system phase "
+            + $"({r.SettledInSystemPhase} orders in {r.SystemPhase.TotalSeconds:0} s): "
+            + $"**{r.CpuMillisecondsPerSettledOrder:0.0} ms**."));
         Line();
 
         Line("## Raw limits");
@@ -74,7 +91,10 @@ public static class BenchmarkReport
         Line("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
         foreach (var s in r.System)
         {
-            Line(string.Create(inv, $"| {s.Scenario} | {s.Load} | {s.Orders} | {s.AcceptedPerSecond:0} | {s.SettledPerSecond:0} | {s.PostP50Ms:0.0} ms | {s.PostP99Ms:0.0} ms | {s.ToProcessedP50Ms:0} ms | {s.ToProcessedP99Ms:0} ms | {s.ProcessorBatch:0.0} / {s.NotifierBatch:0.0} | {(s.StockConserved ? "conserved" : "**NOT conserved**")} |"));
+            Line(string.Create(inv,
+                $"| {s.Scenario} | {s.Load} | {s.Orders} | {s.AcceptedPerSecond:0} | {s.SettledPerSecond:0} "
+                + $"| {s.PostP50Ms:0.0} ms | {s.PostP99Ms:0.0} ms | {s.ToProcessedP50Ms:0} ms | {s.ToProcessedP99Ms:0} ms "
+                + $"| {s.ProcessorBatch:0.0} / {s.NotifierBatch:0.0} | {(s.StockConserved ? "conserved" : "**NOT conserved**")} |"));
         }
         Line();
 
@@ -105,7 +125,9 @@ public static class BenchmarkReport
 
         Line("## CPU and memory per process");
         Line();
-        Line(string.Create(inv, $"Over the whole-system phase (all four runs, {r.SystemPhase.TotalSeconds:0} s, {r.SettledInSystemPhase} settled orders): CPU time from"));
+        Line(string.Create(inv,
+            $"Over the whole-system phase (all four runs, {r.SystemPhase.TotalSeconds:0} s, "
+            + $"{r.SettledInSystemPhase} settled orders): CPU time from"));
         Line("/proc/PID/stat (utime + stime), and the largest resident set seen (sampled every 0.5 s). The AppHost runs inside the");
         Line("benchmark's own process here (Aspire.Hosting.Testing), with the load generator.");
         Line();
@@ -114,9 +136,13 @@ public static class BenchmarkReport
         var totalCpu = r.Processes.Sum(p => p.CpuMilliseconds);
         foreach (var p in r.Processes)
         {
-            Line(string.Create(inv, $"| {p.Name} | {p.Processes} | {p.CpuMilliseconds / 1000:0.0} | {p.CpuMilliseconds / r.SettledInSystemPhase:0.00} | {(totalCpu > 0 ? p.CpuMilliseconds / totalCpu : 0):0%} | {p.PeakRssMb:0} MB |"));
+            Line(string.Create(inv,
+                $"| {p.Name} | {p.Processes} | {p.CpuMilliseconds / 1000:0.0} | {p.CpuMilliseconds / r.SettledInSystemPhase:0.00} "
+                + $"| {(totalCpu > 0 ? p.CpuMilliseconds / totalCpu : 0):0%} | {p.PeakRssMb:0} MB |"));
         }
-        Line(string.Create(inv, $"| **all** | {r.Processes.Sum(p => p.Processes)} | {totalCpu / 1000:0.0} | {r.CpuMillisecondsPerSettledOrder:0.00} | 100% | {r.Processes.Sum(p => p.PeakRssMb):0} MB |"));
+        Line(string.Create(inv,
+            $"| **all** | {r.Processes.Sum(p => p.Processes)} | {totalCpu / 1000:0.0} | {r.CpuMillisecondsPerSettledOrder:0.00} "
+            + $"| 100% | {r.Processes.Sum(p => p.PeakRssMb):0} MB |"));
         return md.ToString();
     }
 }

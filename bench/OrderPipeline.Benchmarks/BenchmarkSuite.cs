@@ -16,7 +16,7 @@ public sealed record SuiteResult(
 {
     public long SettledInSystemPhase => System.Sum(s => (long)s.Orders);
 
-    /// <summary>The issue's first ratio's denominator: the raw one-order-per-transaction rate at 4 connections.</summary>
+    /// <summary>The denominator of settled/s ÷ raw DB: the raw one-order-per-transaction rate at 4 connections.</summary>
     public double RawDatabaseAt4 => Database.Single(d => d.Connections == 4).OrdersPerSecond;
 
     public double CpuMillisecondsPerSettledOrder => Processes.Sum(p => p.CpuMilliseconds) / SettledInSystemPhase;
@@ -27,13 +27,13 @@ public sealed record SuiteResult(
 
     /// <summary>
     /// The CPU per order every process together may use for the system to settle <paramref name="ratio"/> × the raw
-    /// database rate on this machine's cores: the issue's budget, for this machine.
+    /// database rate on this machine's cores: the CPU budget the ratios imply, for this machine.
     /// </summary>
     public double CpuBudgetMilliseconds(double ratio) => Machine.Processors * 1000.0 / (ratio * RawDatabaseAt4);
 }
 
 /// <summary>
-/// Issue 12's measurement in one go against one system started the README's way: the raw database and queue limits
+/// The whole measurement in one go against one system started the README's way: the raw database and queue limits
 /// first (the services idle), then the whole system closed- and open-loop on the spread and the hot product while
 /// every process's CPU and memory are sampled; then the report.
 /// </summary>
@@ -70,7 +70,8 @@ public static class BenchmarkSuite
 
         var queue = await new RawQueueBenchmark(system.SqsServiceUrl, progress)
             .RunAsync(SuiteOptions.QueueSenders, options.QueueMessages, SuiteOptions.BatchSize, cancellationToken);
-        progress.Say($"raw queue, {queue.Senders} senders: {queue.SingleSendsPerSecond:0} single sends/s, {queue.BatchMessagesPerSecond:0} messages/s in batches of {SuiteOptions.BatchSize}");
+        progress.Say($"raw queue, {queue.Senders} senders: {queue.SingleSendsPerSecond:0} single sends/s, "
+            + $"{queue.BatchMessagesPerSecond:0} messages/s in batches of {SuiteOptions.BatchSize}");
 
         var runs = new List<SystemResult>();
         var cpuByRun = new List<double>();
@@ -86,7 +87,7 @@ public static class BenchmarkSuite
             foreach (var scenario in new[] { new Scenario("spread", 20, null), new Scenario("hot", 2, Math.Max(1, options.Orders / 8)) })
             {
                 var closed = await MeasureRunAsync(scenario, new Load($"closed loop, {options.Clients} clients", options.Clients, null));
-                // Half the most the system settles (the closed loop's settled rate): the issue's "half the maximum rate".
+                // The open loop runs at half the maximum rate: half the most the system settles (the closed loop's settled rate).
                 // Half what the Api accepts can be more than the pipeline settles, and would measure a growing queue.
                 var rate = closed.SettledPerSecond / 2;
                 await MeasureRunAsync(scenario, new Load($"open loop, {rate:0}/s", null, rate));

@@ -46,7 +46,9 @@ public sealed class ProcessSampler : IAsyncDisposable
         return [.. _last
             .GroupBy(p => _names[p.Key])
             .Select(g => new ProcessUsage(g.Key, g.Count(),
-                g.Sum(p => (p.Value.CpuTicks - (_first.TryGetValue(p.Key, out var f) && f.StartTicks == p.Value.StartTicks ? f.CpuTicks : 0)) * MillisecondsPerTick),
+                g.Sum(p => (p.Value.CpuTicks
+                    - (_first.TryGetValue(p.Key, out var f) && f.StartTicks == p.Value.StartTicks ? f.CpuTicks : 0))
+                    * MillisecondsPerTick),
                 g.Sum(p => _peakRssKb.GetValueOrDefault(p.Key)) / 1024.0))
             .OrderByDescending(u => u.CpuMilliseconds)];
     }
@@ -92,7 +94,8 @@ public sealed class ProcessSampler : IAsyncDisposable
         do
         {
             added = false;
-            foreach (var p in all.Where(p => !members.Contains(p.Pid) && (members.Contains(p.ParentPid) || (p.MonitorPid is { } watched && members.Contains(watched)))))
+            foreach (var p in all.Where(p => !members.Contains(p.Pid)
+                && (members.Contains(p.ParentPid) || (p.MonitorPid is { } watched && members.Contains(watched)))))
             {
                 added |= members.Add(p.Pid);
             }
@@ -131,7 +134,10 @@ public sealed class ProcessSampler : IAsyncDisposable
                     long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture),
                     rss is null ? 0 : long.Parse(rss.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture),
                     GroupOf(arguments),
-                    monitor >= 0 && monitor + 1 < arguments.Length && int.TryParse(arguments[monitor + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var watched) ? watched : null);
+                    monitor >= 0 && monitor + 1 < arguments.Length
+                        && int.TryParse(arguments[monitor + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var watched)
+                        ? watched
+                        : null);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
             {

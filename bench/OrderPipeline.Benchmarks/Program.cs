@@ -4,18 +4,22 @@ using Microsoft.Extensions.DependencyInjection;
 using OrderPipeline.Benchmarks;
 using OrderPipeline.Testing;
 
-// Usage: dotnet run -c Release --project bench/OrderPipeline.Benchmarks -- [orders=2000] [concurrency=16] [--compare [--warm-up 300] | --compare-dashboard | --compare-sqs-persistence] [Setting__Name=value ...]
+// Usage: dotnet run -c Release --project bench/OrderPipeline.Benchmarks -- [orders=2000] [concurrency=16]
+//            [--compare [--warm-up 300] | --compare-dashboard | --compare-sqs-persistence] [Setting__Name=value ...]
 //        dotnet run -c Release --project bench/OrderPipeline.Benchmarks -- --startup-costs [runs=3]
 //        dotnet run -c Release --project bench/OrderPipeline.Benchmarks -- --suite [--orders 2000] [--clients 16] [--report docs/benchmarks.md]
 // Settings after the numbers go to every service as environment variables, to compare a tuning against the defaults.
 // Starts the whole system (real MariaDB, SQS emulator, the three services) from the AppHost's app model on free
 // ports in a throw-away directory, then runs two scenarios and prints what it measured. Compare figures within one
 // run only: these machines vary up to 2x between runs.
-var numbers = args.Where((a, i) => !a.Contains('=', StringComparison.Ordinal) && !a.StartsWith("--", StringComparison.Ordinal) && (i == 0 || args[i - 1] != "--warm-up")).ToArray();
+var numbers = args
+    .Where((a, i) => !a.Contains('=', StringComparison.Ordinal) && !a.StartsWith("--", StringComparison.Ordinal)
+        && (i == 0 || args[i - 1] != "--warm-up"))
+    .ToArray();
 
 if (args.Contains("--suite"))
 {
-    // Issue 12's whole measurement in one run against one system: raw database, raw queue, the system closed- and
+    // The whole measurement in one run against one system: raw database, raw queue, the system closed- and
     // open-loop, per-process CPU and memory; printed and written as a report.
     return await BenchmarkSuite.RunAsync(SuiteOptions.Parse(args));
 }
@@ -48,8 +52,10 @@ var comparePersistence = args.Contains("--compare-sqs-persistence");
     : comparePersistence ? [("sqs in memory", false, false), ("sqs persisted", false, true), ("sqs in memory", false, false), ("sqs persisted", false, true)]
     : [("", false, false)];
 
-Console.WriteLine($"{orders} orders per scenario, {concurrency} concurrent clients{(settings.Count > 0 ? ", " + string.Join(", ", settings.Select(s => $"{s.Key}={s.Value}")) : "")}");
-Console.WriteLine($"{"scenario",-40} {"orders",7} {"accept/s",9} {"POST p50",9} {"POST p99",9} {"settle/s",9} {"e2e p50",8} {"e2e p95",8} {"e2e p99",8}  check");
+Console.WriteLine($"{orders} orders per scenario, {concurrency} concurrent clients"
+    + $"{(settings.Count > 0 ? ", " + string.Join(", ", settings.Select(s => $"{s.Key}={s.Value}")) : "")}");
+Console.WriteLine($"{"scenario",-40} {"orders",7} {"accept/s",9} {"POST p50",9} {"POST p99",9} {"settle/s",9} "
+    + $"{"e2e p50",8} {"e2e p95",8} {"e2e p99",8}  check");
 foreach (var (label, dashboard, sqsPersistence) in systems)
 {
     await RunSystemAsync(label, dashboard, sqsPersistence, hotScenario: !compareDashboard && !comparePersistence);
@@ -62,7 +68,8 @@ async Task RunSystemAsync(string label, bool dashboard, bool sqsPersistence, boo
         PipelineSystemOptions.ForProgram with { Environment = settings, Dashboard = dashboard, SqsPersistence = sqsPersistence });
     // The first watcher gets the console from its beginning.
     using var stopWatching = new CancellationTokenSource();
-    var processorConsole = CountProcessorLinesAsync(system.App.Services.GetRequiredService<ResourceLoggerService>(), system.Resource("processor"), stopWatching.Token);
+    var processorConsole = CountProcessorLinesAsync(
+        system.App.Services.GetRequiredService<ResourceLoggerService>(), system.Resource("processor"), stopWatching.Token);
     var prefix = label.Length > 0 ? label + ": " : "";
 
     await RunAsync(system, prefix + "spread (20 products)", new Scenario("spread", 20, null));

@@ -57,7 +57,8 @@ public sealed class RawDatabaseBenchmark(string connectionString, BenchmarkProgr
         var orderId = Guid.CreateVersion7().ToString();
         var now = DateTime.UtcNow;
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition("SET SESSION innodb_lock_wait_timeout = @Seconds", new { Seconds = 5 }, cancellationToken: cancellationToken));
+        await connection.ExecuteAsync(new CommandDefinition(
+            "SET SESSION innodb_lock_wait_timeout = @Seconds", new { Seconds = 5 }, cancellationToken: cancellationToken));
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
         await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(
             "SELECT status FROM orders WHERE order_id = @OrderId FOR UPDATE", new { OrderId = orderId }, transaction, cancellationToken: cancellationToken));
@@ -73,7 +74,8 @@ public sealed class RawDatabaseBenchmark(string connectionString, BenchmarkProgr
             new { Quantity = 1, ProductId = productId }, transaction, cancellationToken: cancellationToken));
         await connection.ExecuteAsync(new CommandDefinition(
             "UPDATE orders SET status = @Status, failure_reason = @Reason, processed_at = @ProcessedAt WHERE order_id = @OrderId",
-            new { Status = "PROCESSED", Reason = (string?)null, ProcessedAt = DateTime.UtcNow, OrderId = orderId }, transaction, cancellationToken: cancellationToken));
+            new { Status = "PROCESSED", Reason = (string?)null, ProcessedAt = DateTime.UtcNow, OrderId = orderId },
+            transaction, cancellationToken: cancellationToken));
         await connection.ExecuteScalarAsync<long>(new CommandDefinition(
             // Written already published (the one difference from the Processor's statement): the running
             // Processor's outbox relay would otherwise pick these rows up and try to send them somewhere.

@@ -14,7 +14,8 @@ public sealed record RawQueueResult(int Senders, int Messages, double SingleSend
 public sealed class RawQueueBenchmark(Uri serviceUrl, BenchmarkProgress progress)
 {
     // About the size of an OrderCreated event with one line.
-    private static readonly string Body = "{\"order_id\":\"" + Guid.Empty + "\",\"customer_id\":\"bench\",\"items\":[{\"product_id\":\"SKU-1001\",\"quantity\":1}],\"timestamp\":\"2026-01-01T00:00:00Z\"}";
+    private static readonly string Body = "{\"order_id\":\"" + Guid.Empty + "\",\"customer_id\":\"bench\","
+        + "\"items\":[{\"product_id\":\"SKU-1001\",\"quantity\":1}],\"timestamp\":\"2026-01-01T00:00:00Z\"}";
 
     public async Task<RawQueueResult> RunAsync(int senders, int messages, int batchSize, CancellationToken cancellationToken)
     {
@@ -34,7 +35,10 @@ public sealed class RawQueueBenchmark(Uri serviceUrl, BenchmarkProgress progress
             progress.Begin($"raw queue, SendMessageBatch of {batchSize}, {senders} senders", messages);
             var batches = await SendAllAsync(senders, messages / batchSize, async ct =>
             {
-                var entries = Enumerable.Range(0, batchSize).Select(i => new SendMessageBatchRequestEntry(i.ToString(System.Globalization.CultureInfo.InvariantCulture), Body)).ToList();
+                var entries = Enumerable.Range(0, batchSize)
+                    .Select(i => new SendMessageBatchRequestEntry(
+                        i.ToString(System.Globalization.CultureInfo.InvariantCulture), Body))
+                    .ToList();
                 var response = await sqs.SendMessageBatchAsync(new SendMessageBatchRequest(queueUrl, entries), ct);
                 return response.Failed is { Count: > 0 } failed ? throw new InvalidOperationException($"{failed.Count} batch entries failed") : batchSize;
             }, cancellationToken);

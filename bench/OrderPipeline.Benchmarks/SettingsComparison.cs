@@ -16,7 +16,8 @@ public static class SettingsComparison
     {
         var tuned = string.Join(", ", settings.Select(s => $"{s.Key}={s.Value}"));
         Console.WriteLine($"{orders} orders per system after {warmUp} not measured, {clients} clients, spread closed loop; tuned: {tuned}");
-        Console.WriteLine($"{"system",-9} {"accept/s",9} {"settle/s",9} {"POST p99",9} {"e2e p99",8} {"CPU/order",10} {"w/o client",10} {"batches",8} {"max RSS",8}  per process (ms/order)");
+        Console.WriteLine($"{"system",-9} {"accept/s",9} {"settle/s",9} {"POST p99",9} {"e2e p99",8} {"CPU/order",10} "
+            + $"{"w/o client",10} {"batches",8} {"max RSS",8}  per process (ms/order)");
         var failed = false;
         IReadOnlyDictionary<string, string> defaults = new Dictionary<string, string>();
         foreach (var (label, environment) in new[] { ("defaults", defaults), ("tuned", settings), ("defaults", defaults), ("tuned", settings) })

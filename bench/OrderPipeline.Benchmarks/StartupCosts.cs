@@ -51,7 +51,8 @@ internal static class StartupCosts
             UseShellExecute = false,
         };
         foreach (var argument in (string[])["run", "-c", "Release", "--project", "src/OrderPipeline.AppHost", "--no-build", "--no-launch-profile", "--",
-            $"--AppHost:DataDirectory={dataDirectory}", $"--AppHost:ApiPort={apiPort}", $"--AppHost:MySqlPort={FreePort.Next()}", $"--AppHost:SqsPort={FreePort.Next()}"])
+            $"--AppHost:DataDirectory={dataDirectory}", $"--AppHost:ApiPort={apiPort}",
+            $"--AppHost:MySqlPort={FreePort.Next()}", $"--AppHost:SqsPort={FreePort.Next()}"])
         {
             start.ArgumentList.Add(argument);
         }
@@ -333,7 +334,8 @@ internal static class StartupCosts
         Console.WriteLine();
         Console.WriteLine($"{"summary (per run)",-28} {string.Join(" ", ok.Select((_, i) => $"{"run " + (i + 1),9}"))}");
         void Row(string name, Func<RunResult, double?> value, string format) =>
-            Console.WriteLine($"{name,-28} {string.Join(" ", ok.Select(r => value(r) is { } v ? v.ToString(format, CultureInfo.InvariantCulture).PadLeft(9) : "        -"))}");
+            Console.WriteLine($"{name,-28} {string.Join(" ", ok.Select(r =>
+                value(r) is { } v ? v.ToString(format, CultureInfo.InvariantCulture).PadLeft(9) : "        -"))}");
         Row("dashboard login line (s)", r => r.Login, "0.00");
         Row("Api healthy (s)", r => r.Health, "0.00");
         Row("first order settled (s)", r => r.Settled, "0.00");
@@ -419,7 +421,8 @@ internal static class StartupCosts
                 "dcp" or "dcpctrl" => $"{program} {string.Join(' ', arguments.Skip(1).TakeWhile(a => !a.StartsWith('-')))}".TrimEnd(),
                 _ when all.Contains("Aspire.Dashboard", StringComparison.Ordinal) => "dashboard",
                 _ when all.Contains("OrderPipeline.AppHost", StringComparison.Ordinal) => "AppHost",
-                _ when all.Contains("OrderPipeline.", StringComparison.Ordinal) => all[all.IndexOf("OrderPipeline.", StringComparison.Ordinal)..].Split(' ', '/', '.')[1],
+                _ when all.Contains("OrderPipeline.", StringComparison.Ordinal) =>
+                    all[all.IndexOf("OrderPipeline.", StringComparison.Ordinal)..].Split(' ', '/', '.')[1],
                 "node" => "node (SQS emulator)",
                 _ => program,
             };

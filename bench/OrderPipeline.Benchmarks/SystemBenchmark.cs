@@ -47,7 +47,8 @@ public sealed class SystemBenchmark(HttpClient api, string connectionString, Ben
         var clock = Stopwatch.StartNew();
         if (load.Clients is { } clients)
         {
-            await Parallel.ForEachAsync(Enumerable.Range(0, orders), new ParallelOptions { MaxDegreeOfParallelism = clients, CancellationToken = cancellationToken },
+            await Parallel.ForEachAsync(Enumerable.Range(0, orders),
+                new ParallelOptions { MaxDegreeOfParallelism = clients, CancellationToken = cancellationToken },
                 async (i, ct) => await PostAsync(i, ct));
         }
         else
@@ -75,7 +76,8 @@ public sealed class SystemBenchmark(HttpClient api, string connectionString, Ben
         await using var db = new MySqlConnection(connectionString);
         long settledCount;
         while ((settledCount = await db.ExecuteScalarAsync<long>(new CommandDefinition(
-            "SELECT COUNT(*) FROM orders WHERE customer_id = @customer AND status <> 'PENDING'", new { customer }, cancellationToken: cancellationToken))) < orders)
+            "SELECT COUNT(*) FROM orders WHERE customer_id = @customer AND status <> 'PENDING'", new { customer },
+            cancellationToken: cancellationToken))) < orders)
         {
             progress.Set((int)settledCount);
             if (clock.Elapsed > SettleTimeout)
@@ -101,7 +103,8 @@ public sealed class SystemBenchmark(HttpClient api, string connectionString, Ben
         // A batch settled in one transaction shares one processed_at, a batch notified in one transaction one
         // notified_at: how full the received batches were, which is what per-batch work is shared by.
         var processorBatch = await db.ExecuteScalarAsync<double>(new CommandDefinition(
-            "SELECT COUNT(*) / COUNT(DISTINCT processed_at) FROM orders WHERE customer_id = @customer", new { customer }, cancellationToken: cancellationToken));
+            "SELECT COUNT(*) / COUNT(DISTINCT processed_at) FROM orders WHERE customer_id = @customer", new { customer },
+            cancellationToken: cancellationToken));
         var notifierBatch = await db.ExecuteScalarAsync<double?>(new CommandDefinition(
             "SELECT COUNT(*) / COUNT(DISTINCT n.notified_at) FROM notifications n JOIN orders o ON o.order_id = n.order_id WHERE o.customer_id = @customer",
             new { customer }, cancellationToken: cancellationToken)) ?? double.NaN;

@@ -97,7 +97,8 @@ internal sealed class CloudFormationTemplate
         return TypeOf(target) switch
         {
             "AWS::Lambda::Function" => target,
-            "AWS::Lambda::Alias" => RefTarget(Properties(target)["FunctionName"]) ?? throw new InvalidOperationException($"{target}: FunctionName must be a !Ref."),
+            "AWS::Lambda::Alias" => RefTarget(Properties(target)["FunctionName"])
+                ?? throw new InvalidOperationException($"{target}: FunctionName must be a !Ref."),
             var type => throw new InvalidOperationException($"{target} is a {type}, not a function or an alias."),
         };
     }

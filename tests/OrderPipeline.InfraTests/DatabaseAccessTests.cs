@@ -8,10 +8,10 @@ using static OrderPipeline.InfraTests.CloudFormationTemplate;
 namespace OrderPipeline.InfraTests;
 
 /// <summary>
-/// How the functions reach MySQL in AWS (issue 11, "data and credentials" and "TLS verified"): each service as its
-/// own database user with an IAM token through RDS Proxy, no master user outside the migration step, the server
-/// certificate verified against the bundle deploy.sh ships, MySQL 8.4. Checked against the template, the migration
-/// step's embedded user script and deploy.sh together, so that the three cannot drift apart.
+/// How the functions reach MySQL in AWS (data, credentials, TLS verified): each service as its own database user
+/// with an IAM token through RDS Proxy, no master user outside the migration step, the server certificate verified
+/// against the bundle deploy.sh ships, MySQL 8.4. Checked against the template, the migration step's embedded user
+/// script and deploy.sh together, so that the three cannot drift apart.
 /// </summary>
 public sealed partial class DatabaseAccessTests
 {
@@ -113,7 +113,9 @@ public sealed partial class DatabaseAccessTests
 
         var withSecretSetting = template.OfType("AWS::Lambda::Function").Where(f => Variables(f).ContainsKey("Database__SecretArn"));
         Assert.Equal(["MigrationsFunction"], withSecretSetting);
-        Assert.Equal("${DBMasterUsername}", ConnectionStringSettings(SubFormat(EnvironmentValue("MigrationsFunction", "ConnectionStrings__orders"))!)["User ID"]);
+        Assert.Equal(
+            "${DBMasterUsername}",
+            ConnectionStringSettings(SubFormat(EnvironmentValue("MigrationsFunction", "ConnectionStrings__orders"))!)["User ID"]);
     }
 
     [Fact]
@@ -170,7 +172,9 @@ public sealed partial class DatabaseAccessTests
             Assert.Contains("IDENTIFIED WITH AWSAuthenticationPlugin AS 'RDS'", s, StringComparison.Ordinal));
 
         Assert.Equal("true", Variables("MigrationsFunction")["Migrations__CreateIamDatabaseUsers"]);
-        Assert.All(new[] { "ApiFunction", "ProcessorFunction", "NotifierFunction" }, f => Assert.False(Variables(f).ContainsKey("Migrations__CreateIamDatabaseUsers")));
+        Assert.All(
+            new[] { "ApiFunction", "ProcessorFunction", "NotifierFunction" },
+            f => Assert.False(Variables(f).ContainsKey("Migrations__CreateIamDatabaseUsers")));
     }
 
     /// <summary>
@@ -250,7 +254,8 @@ public sealed partial class DatabaseAccessTests
     {
         Assert.Equal(
             ["CREATE USER IF NOT EXISTS 'a'@'%' IDENTIFIED WITH AWSAuthenticationPlugin AS 'RDS'", "GRANT SELECT ON orders.orders TO 'a'@'%'"],
-            IamDatabaseUsers.Split("-- comment\nCREATE USER IF NOT EXISTS 'a'@'%'\n  IDENTIFIED WITH AWSAuthenticationPlugin AS 'RDS';\n\nGRANT SELECT ON orders.orders TO 'a'@'%';\n"));
+            IamDatabaseUsers.Split("-- comment\nCREATE USER IF NOT EXISTS 'a'@'%'\n"
+                + "  IDENTIFIED WITH AWSAuthenticationPlugin AS 'RDS';\n\nGRANT SELECT ON orders.orders TO 'a'@'%';\n"));
         Assert.Throws<InvalidOperationException>(() => IamDatabaseUsers.Split("GRANT SELECT ON orders.orders TO 'a'@'%'"));
     }
 

@@ -68,8 +68,10 @@ public sealed partial class DeployScriptRunTests : IDisposable
         // with the bundle, deploy with deletion protection off, migrate, then protect the database and the stack.
         var printed = run.DryRunLines();
         Assert.Contains(printed, l => l.StartsWith("aws s3api create-bucket --bucket op-dev-artifacts-123456789012-eu-west-1", StringComparison.Ordinal));
-        Assert.Contains(printed, l => l.StartsWith("aws s3api put-bucket-tagging", StringComparison.Ordinal) && l.Contains("orderpipeline:created-by-deploy-for-stack,Value=op-dev", StringComparison.Ordinal));
-        Assert.Contains(printed, l => l.StartsWith("curl", StringComparison.Ordinal) && l.Contains("https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem", StringComparison.Ordinal));
+        Assert.Contains(printed, l => l.StartsWith("aws s3api put-bucket-tagging", StringComparison.Ordinal)
+            && l.Contains("orderpipeline:created-by-deploy-for-stack,Value=op-dev", StringComparison.Ordinal));
+        Assert.Contains(printed, l => l.StartsWith("curl", StringComparison.Ordinal)
+            && l.Contains("https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem", StringComparison.Ordinal));
         var publishes = printed.Where(l => l.StartsWith("dotnet publish", StringComparison.Ordinal)).ToList();
         Assert.Equal(4, publishes.Count);
         Assert.All(publishes, l => Assert.Contains("-r linux-arm64 --self-contained false -p:PublishReadyToRun=true", l, StringComparison.Ordinal));
@@ -86,7 +88,8 @@ public sealed partial class DeployScriptRunTests : IDisposable
             Assert.Matches(DeploymentIdOverride(), d);
         });
         Assert.Contains(printed, l => l.Contains("invoke op-dev-migrations once with {}", StringComparison.Ordinal));
-        Assert.Contains(printed, l => l.StartsWith("aws cloudformation update-termination-protection", StringComparison.Ordinal) && l.EndsWith("--enable-termination-protection", StringComparison.Ordinal));
+        Assert.Contains(printed, l => l.StartsWith("aws cloudformation update-termination-protection", StringComparison.Ordinal)
+            && l.EndsWith("--enable-termination-protection", StringComparison.Ordinal));
         Assert.Contains("nothing was changed", run.Output, StringComparison.Ordinal);
     }
 
@@ -98,7 +101,8 @@ public sealed partial class DeployScriptRunTests : IDisposable
         Assert.True(run.ExitCode == 0, run.Output);
         var deploy = Assert.Single(run.DryRunLines(), l => l.StartsWith("aws cloudformation deploy", StringComparison.Ordinal));
         Assert.Contains("DeletionProtection=true", deploy, StringComparison.Ordinal);
-        Assert.DoesNotContain(run.DryRunLines(), l => l.Contains("create-bucket", StringComparison.Ordinal) || l.Contains("termination-protection", StringComparison.Ordinal));
+        Assert.DoesNotContain(run.DryRunLines(), l => l.Contains("create-bucket", StringComparison.Ordinal)
+            || l.Contains("termination-protection", StringComparison.Ordinal));
     }
 
     // ----------------------------------------------------------------------------------------------------------------
@@ -195,7 +199,8 @@ public sealed partial class DeployScriptRunTests : IDisposable
 
         Assert.True(run.ExitCode == 0, run.Output);
         var calls = run.Calls("aws").ToList();
-        var lift = calls.FindIndex(c => c.StartsWith("cloudformation update-termination-protection", StringComparison.Ordinal) && c.Contains("--no-enable-termination-protection", StringComparison.Ordinal));
+        var lift = calls.FindIndex(c => c.StartsWith("cloudformation update-termination-protection", StringComparison.Ordinal)
+            && c.Contains("--no-enable-termination-protection", StringComparison.Ordinal));
         var delete = calls.FindIndex(c => c.StartsWith("cloudformation delete-stack", StringComparison.Ordinal));
         Assert.InRange(lift, 0, delete - 1);
         Assert.Contains("op-dev-order-created-dlq", run.Output, StringComparison.Ordinal); // it says what it kept

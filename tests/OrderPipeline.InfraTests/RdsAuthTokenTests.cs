@@ -39,7 +39,10 @@ public sealed class RdsAuthTokenTests
         var query = withSession[(withSession.IndexOf('?', StringComparison.Ordinal) + 1)..];
         var names = query.Split('&').Select(p => p[..p.IndexOf('=', StringComparison.Ordinal)]).ToList();
         Assert.Equal(
-            ["Action", "DBUser", "X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-Security-Token", "X-Amz-SignedHeaders", "X-Amz-Signature"],
+            [
+                "Action", "DBUser", "X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-Security-Token",
+                "X-Amz-SignedHeaders", "X-Amz-Signature",
+            ],
             names);
         Assert.Contains("X-Amz-Security-Token=session%2Ftoken%2B%3D", query, StringComparison.Ordinal);
         Assert.DoesNotContain("X-Amz-Security-Token", withoutSession, StringComparison.Ordinal);
@@ -49,9 +52,14 @@ public sealed class RdsAuthTokenTests
     [Fact]
     public void Token_is_host_and_port_without_a_scheme_and_is_valid_for_fifteen_minutes()
     {
-        var token = RdsAuthToken.Generate("orderpipeline-proxy.proxy-abc.eu-west-1.rds.amazonaws.com", 3306, "orderpipeline_processor", "eu-west-1", VectorCredentials, VectorTime);
+        var token = RdsAuthToken.Generate(
+            "orderpipeline-proxy.proxy-abc.eu-west-1.rds.amazonaws.com", 3306, "orderpipeline_processor", "eu-west-1",
+            VectorCredentials, VectorTime);
 
-        Assert.StartsWith("orderpipeline-proxy.proxy-abc.eu-west-1.rds.amazonaws.com:3306/?Action=connect&DBUser=orderpipeline_processor&", token, StringComparison.Ordinal);
+        Assert.StartsWith(
+            "orderpipeline-proxy.proxy-abc.eu-west-1.rds.amazonaws.com:3306/?Action=connect&DBUser=orderpipeline_processor&",
+            token,
+            StringComparison.Ordinal);
         Assert.Contains("&X-Amz-Expires=900&", token, StringComparison.Ordinal);
         Assert.Contains("%2Feu-west-1%2Frds-db%2Faws4_request", token, StringComparison.Ordinal);
         Assert.Equal(TimeSpan.FromMinutes(15), RdsAuthToken.Lifetime);
@@ -77,7 +85,10 @@ public sealed class RdsAuthTokenTests
             authentication.Token("prod-instance.us-east-1.rds.amazonaws.com", 3306, "someusername"));
 
         time.Advance(TimeSpan.FromMinutes(10));
-        Assert.Contains("X-Amz-Date=20161107T174933Z", authentication.Token("prod-instance.us-east-1.rds.amazonaws.com", 3306, "someusername"), StringComparison.Ordinal);
+        Assert.Contains(
+            "X-Amz-Date=20161107T174933Z",
+            authentication.Token("prod-instance.us-east-1.rds.amazonaws.com", 3306, "someusername"),
+            StringComparison.Ordinal);
     }
 
     [Theory]

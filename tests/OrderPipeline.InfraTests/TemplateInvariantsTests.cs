@@ -94,7 +94,11 @@ public sealed class TemplateInvariantsTests
     [Fact]
     public void Retention_is_set_deliberately_and_dead_letter_queues_keep_messages_longer()
     {
-        foreach (var (queue, deadLetterQueue) in new[] { ("OrderCreatedQueue", "OrderCreatedDeadLetterQueue"), ("OrderProcessedQueue", "OrderProcessedDeadLetterQueue") })
+        foreach (var (queue, deadLetterQueue) in new[]
+            {
+                ("OrderCreatedQueue", "OrderCreatedDeadLetterQueue"),
+                ("OrderProcessedQueue", "OrderProcessedDeadLetterQueue"),
+            })
         {
             var main = template.IntegerValue(template.Properties(queue)["MessageRetentionPeriod"]);
             var dead = template.IntegerValue(template.Properties(deadLetterQueue)["MessageRetentionPeriod"]);
@@ -401,7 +405,8 @@ public sealed class TemplateInvariantsTests
     {
         var passwordKeys = template.Walk()
             // ClientPasswordAuthType names how the proxy checks a password (caching_sha2), it holds none.
-            .Where(n => n.Key is not null && n.Key.Contains("Password", StringComparison.OrdinalIgnoreCase) && n.Key is not "ManageMasterUserPassword" and not "ClientPasswordAuthType")
+            .Where(n => n.Key is not null && n.Key.Contains("Password", StringComparison.OrdinalIgnoreCase)
+                && n.Key is not "ManageMasterUserPassword" and not "ClientPasswordAuthType")
             .Select(n => n.Key)
             .ToList();
         Assert.Empty(passwordKeys);
@@ -422,7 +427,9 @@ public sealed class TemplateInvariantsTests
         var auth = Assert.Single(Items(proxy["Auth"]));
         Assert.Equal(Secret, Describe(Child(auth, "SecretArn")));
         Assert.Equal("SECRETS", Scalar(Child(auth, "AuthScheme")));
-        Assert.Equal("rds.amazonaws.com", Scalar(At(Items(At(template.Properties("ProxyRole"), "AssumeRolePolicyDocument", "Statement"))[0], "Principal", "Service")));
+        Assert.Equal(
+            "rds.amazonaws.com",
+            Scalar(At(Items(At(template.Properties("ProxyRole"), "AssumeRolePolicyDocument", "Statement"))[0], "Principal", "Service")));
 
         var targetGroup = template.Properties(Assert.Single(template.OfType("AWS::RDS::DBProxyTargetGroup")));
         Assert.Equal("Ref:DBProxy", Describe(targetGroup["DBProxyName"]));
@@ -433,10 +440,15 @@ public sealed class TemplateInvariantsTests
     public void Only_the_functions_reach_the_proxy_and_only_the_proxy_reaches_the_database()
     {
         static IEnumerable<string> IngressSources(YamlNode? rules) =>
-            Items(rules).Select(r => $"{Scalar(Child(r, "FromPort"))}-{Scalar(Child(r, "ToPort"))} from {Describe(Child(r, "SourceSecurityGroupId") ?? Child(r, "CidrIp"))}");
+            Items(rules).Select(r => $"{Scalar(Child(r, "FromPort"))}-{Scalar(Child(r, "ToPort"))} "
+                + $"from {Describe(Child(r, "SourceSecurityGroupId") ?? Child(r, "CidrIp"))}");
 
-        Assert.Equal(["3306-3306 from GetAtt:ProxySecurityGroup.GroupId"], IngressSources(Child(template.Properties("DatabaseSecurityGroup"), "SecurityGroupIngress")));
-        Assert.Equal(["3306-3306 from GetAtt:FunctionSecurityGroup.GroupId"], IngressSources(Child(template.Properties("ProxySecurityGroup"), "SecurityGroupIngress")));
+        Assert.Equal(
+            ["3306-3306 from GetAtt:ProxySecurityGroup.GroupId"],
+            IngressSources(Child(template.Properties("DatabaseSecurityGroup"), "SecurityGroupIngress")));
+        Assert.Equal(
+            ["3306-3306 from GetAtt:FunctionSecurityGroup.GroupId"],
+            IngressSources(Child(template.Properties("ProxySecurityGroup"), "SecurityGroupIngress")));
 
         // No stand-alone ingress rule opens either group to anything else.
         Assert.Empty(template.OfType("AWS::EC2::SecurityGroupIngress"));
@@ -547,14 +559,20 @@ public sealed class TemplateInvariantsTests
             // Only the migration step signs in with the master user's password, read from the managed secret.
             Assert.Equal(Secret, variables["Database__SecretArn"]);
             Assert.False(variables.ContainsKey("Database__IamAuthentication"));
-            Assert.StartsWith("Sub:Server=${DBProxy.Endpoint};Port=3306;Database=orders;User ID=${DBMasterUsername};", variables["ConnectionStrings__orders"], StringComparison.Ordinal);
+            Assert.StartsWith(
+                "Sub:Server=${DBProxy.Endpoint};Port=3306;Database=orders;User ID=${DBMasterUsername};",
+                variables["ConnectionStrings__orders"],
+                StringComparison.Ordinal);
         }
         else
         {
             // The services sign in as their own database user with an IAM token: no secret, no password.
             Assert.False(variables.ContainsKey("Database__SecretArn"));
             Assert.Equal("true", variables["Database__IamAuthentication"]);
-            Assert.StartsWith($"Sub:Server=${{DBProxy.Endpoint}};Port=3306;Database=orders;User ID=orderpipeline_{serviceName};", variables["ConnectionStrings__orders"], StringComparison.Ordinal);
+            Assert.StartsWith(
+                $"Sub:Server=${{DBProxy.Endpoint}};Port=3306;Database=orders;User ID=orderpipeline_{serviceName};",
+                variables["ConnectionStrings__orders"],
+                StringComparison.Ordinal);
         }
 
         var expectedQueues = serviceName switch
@@ -576,7 +594,8 @@ public sealed class TemplateInvariantsTests
         else
         {
             // The migration step touches no queue: no SQS settings at all (AWS__Region is the SQS client's region).
-            Assert.DoesNotContain(variables.Keys, key => key.StartsWith("AWS__", StringComparison.Ordinal) || key.StartsWith("Messaging__", StringComparison.Ordinal));
+            Assert.DoesNotContain(variables.Keys, key => key.StartsWith("AWS__", StringComparison.Ordinal)
+                || key.StartsWith("Messaging__", StringComparison.Ordinal));
         }
     }
 
@@ -686,7 +705,10 @@ public sealed class TemplateInvariantsTests
         var permission = template.Properties(Assert.Single(template.OfType("AWS::Lambda::Permission")));
         Assert.Equal("apigateway.amazonaws.com", Scalar(permission["Principal"]));
         Assert.Equal("Ref:ApiAlias", Describe(permission["FunctionName"]));
-        Assert.StartsWith("arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${HttpApi}/", SubFormat(permission["SourceArn"]), StringComparison.Ordinal);
+        Assert.StartsWith(
+            "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${HttpApi}/",
+            SubFormat(permission["SourceArn"]),
+            StringComparison.Ordinal);
     }
 
     [Fact]
@@ -695,7 +717,11 @@ public sealed class TemplateInvariantsTests
         var outputs = (YamlMappingNode)Template.Root["Outputs"];
         var names = outputs.Children.Keys.Select(k => ((YamlScalarNode)k).Value).ToHashSet(StringComparer.Ordinal);
 
-        foreach (var name in new[] { "ApiUrl", "OrderCreatedQueueUrl", "OrderProcessedQueueUrl", "DbEndpoint", "DbProxyEndpoint", "ProcessorFunctionName", "MigrationsFunctionName" })
+        foreach (var name in new[]
+            {
+                "ApiUrl", "OrderCreatedQueueUrl", "OrderProcessedQueueUrl", "DbEndpoint", "DbProxyEndpoint", "ProcessorFunctionName",
+                "MigrationsFunctionName",
+            })
         {
             Assert.Contains(name, names);
         }

@@ -6,7 +6,7 @@ using static OrderPipeline.InfraTests.CloudFormationTemplate;
 namespace OrderPipeline.InfraTests;
 
 /// <summary>
-/// Timeouts that fit inside each other, and database connections that fit in the instance (issue 11): API Gateway
+/// Timeouts that fit inside each other, and database connections that fit in the instance: API Gateway
 /// (30 s) > the Api function > MySQL connect + RDS Proxy borrow; each consumer's timeout > connect + borrow + one
 /// command; and every connection the functions can hold at once, at the parameters' largest allowed values, within
 /// the proxy's share of max_connections at its smallest.
@@ -24,7 +24,9 @@ public sealed class TimeoutsAndCapacityTests
 
         Assert.InRange(integrationSeconds, 1, 30); // HTTP APIs allow at most 30 s
         Assert.True(integrationSeconds > apiTimeout, $"integration {integrationSeconds}s must exceed the Api function's {apiTimeout}s");
-        Assert.True(apiTimeout > connect + ProxyBorrowTimeout() + command, $"Api {apiTimeout}s must exceed connect {connect}s + borrow {ProxyBorrowTimeout()}s + command {command}s");
+        Assert.True(
+            apiTimeout > connect + ProxyBorrowTimeout() + command,
+            $"Api {apiTimeout}s must exceed connect {connect}s + borrow {ProxyBorrowTimeout()}s + command {command}s");
     }
 
     [Theory]
@@ -62,7 +64,10 @@ public sealed class TimeoutsAndCapacityTests
         var percent = template.IntegerValue(At(template.Properties("DBProxyTargetGroup"), "ConnectionPoolConfigurationInfo", "MaxConnectionsPercent")!);
         var proxyShare = maxConnections * percent / 100;
 
-        Assert.True(held <= proxyShare, $"the functions can hold {held} connections; the proxy may open {proxyShare} ({percent}% of max_connections {maxConnections})");
+        Assert.True(
+            held <= proxyShare,
+            $"the functions can hold {held} connections; "
+                + $"the proxy may open {proxyShare} ({percent}% of max_connections {maxConnections})");
         Assert.InRange(percent, 1, 95); // leave the master user (migrations, an operator) room of its own
     }
 

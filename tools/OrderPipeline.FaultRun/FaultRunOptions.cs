@@ -22,13 +22,17 @@ public sealed record FaultRunOptions(
     public TimeSpan SettleWithin => SettleTimeout ?? TimeSpan.FromMinutes(10);
 
     /// <summary>A few hundred orders and short outages: what the test command runs.</summary>
-    public static FaultRunOptions Short => new(Orders: 300, LoadSeconds: 45, OutageSeconds: 8, PoisonMessages: 3, Concurrency: 8, SettleTimeout: TimeSpan.FromMinutes(4));
+    public static FaultRunOptions Short => new(
+        Orders: 300, LoadSeconds: 45, OutageSeconds: 8, PoisonMessages: 3, Concurrency: 8, SettleTimeout: TimeSpan.FromMinutes(4));
 
     /// <summary><c>[orders] [load-seconds] [outage-seconds] [--short] [--report PATH]</c>.</summary>
     public static FaultRunOptions Parse(string[] args)
     {
         var options = args.Contains("--short") ? Short : new FaultRunOptions();
-        var numbers = args.Where(a => int.TryParse(a, NumberStyles.None, CultureInfo.InvariantCulture, out _)).Select(a => int.Parse(a, CultureInfo.InvariantCulture)).ToArray();
+        var numbers = args
+            .Where(a => int.TryParse(a, NumberStyles.None, CultureInfo.InvariantCulture, out _))
+            .Select(a => int.Parse(a, CultureInfo.InvariantCulture))
+            .ToArray();
         if (numbers.Length > 0)
         {
             options = options with { Orders = numbers[0] };

@@ -52,7 +52,8 @@ public static class FaultRunner
         await Task.WhenAll(loadTask, faultTask);
         var loadEnded = clock.Elapsed;
         var duplicates = await SendDuplicatesAsync(sqs, load.Orders, customerId, cancellationToken);
-        progress.WriteLine($"[{loadEnded.TotalSeconds,6:0.0} s] load done; {duplicates} duplicate OrderCreated messages sent; waiting for everything to settle ...");
+        progress.WriteLine($"[{loadEnded.TotalSeconds,6:0.0} s] load done; {duplicates} duplicate OrderCreated messages sent; "
+            + "waiting for everything to settle ...");
 
         var reconciliation = new Reconciliation(connectionString, sqs, customerId, stock);
         var accepted = load.Orders.Count(o => o.OrderId is not null);
@@ -67,7 +68,8 @@ public static class FaultRunner
             }
         }
         var settledAfter = clock.Elapsed - loadEnded;
-        progress.WriteLine($"[{clock.Elapsed.TotalSeconds,6:0.0} s] {(settled ? "settled" : "NOT settled")} {settledAfter.TotalSeconds:0} s after the load; reconciling ...");
+        progress.WriteLine($"[{clock.Elapsed.TotalSeconds,6:0.0} s] {(settled ? "settled" : "NOT settled")} "
+            + $"{settledAfter.TotalSeconds:0} s after the load; reconciling ...");
 
         var checks = await reconciliation.CheckAsync([.. load.Orders], poison, cancellationToken);
         var restarts = new List<string>();
@@ -80,7 +82,8 @@ public static class FaultRunner
             ["orders placed"] = options.Orders.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["accepted (202)"] = accepted.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["requests retried by clients (503, timeouts)"] = load.Retries.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["answers that said the outcome was unknown"] = load.Orders.Sum(o => o.UncertainIds.Count).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["answers that said the outcome was unknown"] =
+                load.Orders.Sum(o => o.UncertainIds.Count).ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["duplicate OrderCreated messages injected"] = duplicates.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["poison messages injected"] = poison.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["load duration"] = $"{loadEnded.TotalSeconds:0} s",
@@ -108,7 +111,8 @@ public static class FaultRunner
     }
 
     /// <summary>Bodies that can never succeed: not JSON, and JSON that is not the event. They must end in the DLQ.</summary>
-    private static async Task<int> SendPoisonAsync(IAmazonSQS sqs, string queue, string run, int count, HashSet<string> poison, CancellationToken cancellationToken)
+    private static async Task<int> SendPoisonAsync(
+        IAmazonSQS sqs, string queue, string run, int count, HashSet<string> poison, CancellationToken cancellationToken)
     {
         var url = (await sqs.GetQueueUrlAsync(queue, cancellationToken)).QueueUrl;
         for (var i = 0; i < count; i++)

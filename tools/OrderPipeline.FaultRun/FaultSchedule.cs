@@ -26,7 +26,9 @@ public sealed class FaultSchedule(PipelineSystem pipeline, FaultRunOptions optio
         await AtAsync(clock, load * 0.18, cancellationToken);
         await OutageAsync("database frozen (SIGSTOP)", MySqlOutageCommands.Freeze, MySqlOutageCommands.Thaw, outage, clock, cancellationToken);
         await AtAsync(clock, load * 0.5, cancellationToken);
-        await OutageAsync("database refusing writes (read_only, as after a failover)", MySqlOutageCommands.RefuseWrites, MySqlOutageCommands.AcceptWrites, outage, clock, cancellationToken);
+        await OutageAsync(
+            "database refusing writes (read_only, as after a failover)",
+            MySqlOutageCommands.RefuseWrites, MySqlOutageCommands.AcceptWrites, outage, clock, cancellationToken);
         await AtAsync(clock, load * 0.8, cancellationToken);
         await KillAsync("mysql", clock, cancellationToken);
         await AtAsync(clock, load * 0.9, cancellationToken);
@@ -56,7 +58,10 @@ public sealed class FaultSchedule(PipelineSystem pipeline, FaultRunOptions optio
         var started = await pipeline.ExecuteCommandAsync("mysql", begin, cancellationToken);
         // Going read-only waits for the writes in progress, so the outage starts when the command returns.
         var at = clock.Elapsed.TotalSeconds;
-        Report($"{what}: begins{(at - asked >= 1 ? $" (the command took {at - asked:0} s)" : "")}{(started.Success ? "" : " - FAILED: " + started.Message)}", at);
+        Report(
+            $"{what}: begins{(at - asked >= 1 ? $" (the command took {at - asked:0} s)" : "")}"
+                + $"{(started.Success ? "" : " - FAILED: " + started.Message)}",
+            at);
         await Task.Delay(length, cancellationToken);
         var ended = await pipeline.ExecuteCommandAsync("mysql", end, cancellationToken);
         var lasted = clock.Elapsed.TotalSeconds - at;

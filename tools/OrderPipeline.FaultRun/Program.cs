@@ -1,6 +1,7 @@
 using OrderPipeline.FaultRun;
 
-// Usage: dotnet run -c Release --project tools/OrderPipeline.FaultRun -- [orders=3000] [load-seconds=240] [outage-seconds=60] [--short] [--report docs/reliability.md]
+// Usage: dotnet run -c Release --project tools/OrderPipeline.FaultRun -- [orders=3000] [load-seconds=240] [outage-seconds=60]
+//            [--short] [--report docs/reliability.md]
 // Exits 0 when every check passed, 1 otherwise.
 var options = FaultRunOptions.Parse(args);
 using var stop = new CancellationTokenSource();

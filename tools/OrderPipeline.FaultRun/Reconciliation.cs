@@ -31,7 +31,8 @@ public sealed class Reconciliation(string connectionString, IAmazonSQS sqs, stri
             && await InQueueAsync("order-processed-dlq", cancellationToken) >= processedPoison;
     }
 
-    public async Task<IReadOnlyList<Check>> CheckAsync(IReadOnlyCollection<PlacedOrder> placed, IReadOnlySet<string> poison, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<Check>> CheckAsync(
+        IReadOnlyCollection<PlacedOrder> placed, IReadOnlySet<string> poison, CancellationToken cancellationToken)
     {
         await using var connection = new MySqlConnection(connectionString);
         var rows = (await connection.QueryAsync<(string OrderId, string Status)>(
@@ -44,11 +45,14 @@ public sealed class Reconciliation(string connectionString, IAmazonSQS sqs, stri
         var missing = acceptedIds.Count(id => !rows.ContainsKey(id));
         var pending = acceptedIds.Count(id => rows.TryGetValue(id, out var status) && status == "PENDING");
         checks.Add(new Check("Every accepted order settled (PROCESSED or FAILED)", missing == 0 && pending == 0,
-            $"{accepted.Count} accepted; {missing} never recorded, {pending} still PENDING; {rows.Values.Count(s => s == "PROCESSED")} PROCESSED, {rows.Values.Count(s => s == "FAILED")} FAILED"));
+            $"{accepted.Count} accepted; {missing} never recorded, {pending} still PENDING; "
+                + $"{rows.Values.Count(s => s == "PROCESSED")} PROCESSED, {rows.Values.Count(s => s == "FAILED")} FAILED"));
 
         var unexplained = rows.Keys.Count(id => !acceptedIds.Contains(id) && !uncertain.Contains(id));
         checks.Add(new Check("No order recorded that no client was told about", unexplained == 0,
-            $"{rows.Count} recorded for {accepted.Count} accepted; {rows.Keys.Count(uncertain.Contains)} from answers that said the outcome was unknown; {unexplained} unexplained"));
+            $"{rows.Count} recorded for {accepted.Count} accepted; "
+                + $"{rows.Keys.Count(uncertain.Contains)} from answers that said the outcome was unknown; "
+                + $"{unexplained} unexplained"));
 
         var refused = placed.Count(p => p.RefusedWith is not null);
         var gaveUp = placed.Count(p => p.OrderId is null && p.RefusedWith is null);
@@ -65,14 +69,19 @@ public sealed class Reconciliation(string connectionString, IAmazonSQS sqs, stri
             "SELECT items FROM orders WHERE customer_id = @customerId AND status = 'PROCESSED'", new { customerId }))
             .SelectMany(ItemsOf).GroupBy(i => i.ProductId).ToDictionary(g => g.Key, g => g.Sum(i => i.Quantity));
         var stock = (await connection.QueryAsync<(string ProductId, int Quantity)>(
-            "SELECT product_id, quantity_available FROM inventory WHERE product_id IN @ids", new { ids = initialStock.Keys })).ToDictionary(r => r.ProductId, r => r.Quantity);
+            "SELECT product_id, quantity_available FROM inventory WHERE product_id IN @ids", new { ids = initialStock.Keys }))
+            .ToDictionary(r => r.ProductId, r => r.Quantity);
         var wrong = initialStock.Where(p => stock.GetValueOrDefault(p.Key, -1) != p.Value - taken.GetValueOrDefault(p.Key)).Select(p => p.Key).ToList();
         var negative = stock.Values.Count(q => q < 0);
         checks.Add(new Check("Stock conserved and never negative", wrong.Count == 0 && negative == 0,
-            $"{initialStock.Count} products, {initialStock.Values.Sum()} units at the start, {taken.Values.Sum()} taken by PROCESSED orders, {stock.Values.Sum()} left; {wrong.Count} products off, {negative} negative"));
+            $"{initialStock.Count} products, {initialStock.Values.Sum()} units at the start, "
+                + $"{taken.Values.Sum()} taken by PROCESSED orders, {stock.Values.Sum()} left; "
+                + $"{wrong.Count} products off, {negative} negative"));
 
         var notified = (await connection.QueryAsync<string>(
-            "SELECT n.order_id FROM notifications n JOIN orders o ON o.order_id = n.order_id WHERE o.customer_id = @customerId", new { customerId })).ToHashSet(StringComparer.Ordinal);
+            "SELECT n.order_id FROM notifications n JOIN orders o ON o.order_id = n.order_id WHERE o.customer_id = @customerId",
+            new { customerId }))
+            .ToHashSet(StringComparer.Ordinal);
         var settled = rows.Where(r => r.Value != "PENDING").Select(r => r.Key).ToList();
         checks.Add(new Check("One notification per settled order", settled.All(notified.Contains) && notified.Count == settled.Count,
             $"{notified.Count} notified of {settled.Count} settled"));
@@ -85,7 +94,8 @@ public sealed class Reconciliation(string connectionString, IAmazonSQS sqs, stri
         var poisonArrived = poison.Count(dead.Contains);
         // A standard queue delivers at least once, its move to the DLQ included: the same poison may arrive twice.
         checks.Add(new Check("Only poison in the DLQs, and all of it", notPoison == 0 && poisonArrived == poison.Count,
-            $"{dead.Count} messages in the DLQs ({dead.Distinct(StringComparer.Ordinal).Count()} distinct bodies): {poisonArrived} of {poison.Count} poison, {notPoison} valid"));
+            $"{dead.Count} messages in the DLQs ({dead.Distinct(StringComparer.Ordinal).Count()} distinct bodies): "
+                + $"{poisonArrived} of {poison.Count} poison, {notPoison} valid"));
 
         var left = await InQueueAsync("order-created", cancellationToken) + await InQueueAsync("order-processed", cancellationToken);
         checks.Add(new Check("Queues empty", left == 0, $"{left} messages left in order-created and order-processed"));
@@ -102,7 +112,9 @@ public sealed class Reconciliation(string connectionString, IAmazonSQS sqs, stri
     private async Task<int> InQueueAsync(string queue, CancellationToken cancellationToken)
     {
         var url = (await sqs.GetQueueUrlAsync(queue, cancellationToken)).QueueUrl;
-        var attributes = await sqs.GetQueueAttributesAsync(new GetQueueAttributesRequest(url, ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]), cancellationToken);
+        var attributes = await sqs.GetQueueAttributesAsync(
+            new GetQueueAttributesRequest(url, ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]),
+            cancellationToken);
         return attributes.ApproximateNumberOfMessages + attributes.ApproximateNumberOfMessagesNotVisible;
     }
 
@@ -113,7 +125,9 @@ public sealed class Reconciliation(string connectionString, IAmazonSQS sqs, stri
         var bodies = new List<string>();
         while (true)
         {
-            var response = await sqs.ReceiveMessageAsync(new ReceiveMessageRequest { QueueUrl = url, MaxNumberOfMessages = 10, WaitTimeSeconds = 1, VisibilityTimeout = 3600 }, cancellationToken);
+            var response = await sqs.ReceiveMessageAsync(
+                new ReceiveMessageRequest { QueueUrl = url, MaxNumberOfMessages = 10, WaitTimeSeconds = 1, VisibilityTimeout = 3600 },
+                cancellationToken);
             if (response.Messages is not { Count: > 0 } messages)
             {
                 return bodies;

@@ -20,8 +20,12 @@ public static class ReliabilityReport
             .AppendLine("the clients were told with what the database, the queues and the Notifier hold. The test command runs a")
             .AppendLine("short version (`FaultRunTests`).")
             .AppendLine()
-            .AppendLine(CultureInfo.InvariantCulture, $"Run on {result.StartedAt:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}.")
-            .AppendLine(CultureInfo.InvariantCulture, $"{o.Orders} orders over {o.LoadSeconds} s from up to {o.Concurrency * 4} clients at once, {o.Processors} Processors, outages of {o.OutageSeconds} s.")
+            .AppendLine(CultureInfo.InvariantCulture,
+                $"Run on {result.StartedAt:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, "
+                + $"{RuntimeInformation.OSDescription}, .NET {Environment.Version}.")
+            .AppendLine(CultureInfo.InvariantCulture,
+                $"{o.Orders} orders over {o.LoadSeconds} s from up to {o.Concurrency * 4} clients at once, "
+                + $"{o.Processors} Processors, outages of {o.OutageSeconds} s.")
             .AppendLine()
             .AppendLine(CultureInfo.InvariantCulture, $"**Verdict: {(result.Passed ? "every check passed" : "FAILED")}.**")
             .AppendLine()
@@ -31,7 +35,9 @@ public static class ReliabilityReport
             .AppendLine("| ---: | --- | ---: | --- |");
         foreach (var fault in result.Faults)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"| {fault.AtSeconds:0} s | {fault.What} | {(fault.LastedSeconds is { } s ? $"{s:0} s" : "")} | {fault.Problem ?? "done"} |");
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"| {fault.AtSeconds:0} s | {fault.What} | {(fault.LastedSeconds is { } s ? $"{s:0} s" : "")} "
+                + $"| {fault.Problem ?? "done"} |");
         }
         text.AppendLine().AppendLine("## Checks").AppendLine().AppendLine("| | check | found |").AppendLine("| --- | --- | --- |");
         foreach (var check in result.Checks)
