@@ -17,7 +17,8 @@ public sealed class AppModelTests
     public async Task Each_project_resource_is_wired_as_the_system_expects()
     {
         await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.OrderPipeline_AppHost>(
-            [$"--AppHost:DataDirectory={Path.Combine(Path.GetTempPath(), "op-model")}", "--AppHost:MySqlPort=13307", "--AppHost:SqsPort=14566", "--AppHost:ApiPort=15080",
+            [$"--AppHost:DataDirectory={Path.Combine(Path.GetTempPath(), "op-model")}",
+             "--AppHost:MySqlPort=13307", "--AppHost:SqsPort=14566", "--AppHost:ApiPort=15080",
              "--AppHost:Processors=2"],
             TestContext.Current.CancellationToken);
 
@@ -38,10 +39,18 @@ public sealed class AppModelTests
         "HealthCheckAnnotation", "HttpsCertificateAnnotation", "ResourceCommandAnnotation", "ResourceRelationshipAnnotation", "WaitAnnotation",
     ];
 
-    private const string Expected = """
+    /// <summary>The annotations of the Api and the Notifier, in the order <see cref="DescribeAsync"/> lists them.</summary>
+    private const string ServiceAnnotations = "AutoRestartAnnotation, EndpointAnnotation, EnvironmentAnnotation x7, ExecutableAnnotation, "
+        + "HealthCheckAnnotation, HttpsCertificateAnnotation, ResourceRelationshipAnnotation x5, WaitAnnotation x3";
+
+    /// <summary>The annotations of each Processor, in the order <see cref="DescribeAsync"/> lists them.</summary>
+    private const string ProcessorAnnotations = "AutoRestartAnnotation, EndpointAnnotation, EnvironmentAnnotation x11, ExecutableAnnotation, "
+        + "HealthCheckAnnotation, HttpsCertificateAnnotation, ResourceRelationshipAnnotation x8, WaitAnnotation x5";
+
+    private const string Expected = $$"""
         api
           program: OrderPipeline.Api in the project's folder
-          annotations: AutoRestartAnnotation, EndpointAnnotation, EnvironmentAnnotation x7, ExecutableAnnotation, HealthCheckAnnotation, HttpsCertificateAnnotation, ResourceRelationshipAnnotation x5, WaitAnnotation x3
+          annotations: {{ServiceAnnotations}}
           endpoint http: http port=15080 targetPort=15080 proxied=False
           health check: api_http_/health_200_check
           waits for: migrations WaitForCompletion
@@ -70,7 +79,7 @@ public sealed class AppModelTests
           env OTEL_DOTNET_EXPERIMENTAL_OTLP_RETRY=in_memory
         notifier
           program: OrderPipeline.Notifier in the project's folder
-          annotations: AutoRestartAnnotation, EndpointAnnotation, EnvironmentAnnotation x7, ExecutableAnnotation, HealthCheckAnnotation, HttpsCertificateAnnotation, ResourceRelationshipAnnotation x5, WaitAnnotation x3
+          annotations: {{ServiceAnnotations}}
           endpoint http: http port= targetPort= proxied=True
           health check: notifier_http_/health_200_check
           waits for: migrations WaitForCompletion
@@ -89,7 +98,7 @@ public sealed class AppModelTests
           env Queues__OrderProcessed=order-processed
         processor
           program: OrderPipeline.Processor in the project's folder
-          annotations: AutoRestartAnnotation, EndpointAnnotation, EnvironmentAnnotation x11, ExecutableAnnotation, HealthCheckAnnotation, HttpsCertificateAnnotation, ResourceRelationshipAnnotation x8, WaitAnnotation x5
+          annotations: {{ProcessorAnnotations}}
           endpoint http: http port= targetPort= proxied=True
           health check: processor_http_/health_200_check
           waits for: migrations WaitForCompletion
@@ -111,7 +120,7 @@ public sealed class AppModelTests
           env Queues__OrderProcessed=order-processed
         processor-2
           program: OrderPipeline.Processor in the project's folder
-          annotations: AutoRestartAnnotation, EndpointAnnotation, EnvironmentAnnotation x11, ExecutableAnnotation, HealthCheckAnnotation, HttpsCertificateAnnotation, ResourceRelationshipAnnotation x8, WaitAnnotation x5
+          annotations: {{ProcessorAnnotations}}
           endpoint http: http port= targetPort= proxied=True
           health check: processor-2_http_/health_200_check
           waits for: migrations WaitForCompletion
@@ -138,7 +147,8 @@ public sealed class AppModelTests
         var lines = new List<string> { project.Name };
         var projectDirectory = Path.GetDirectoryName(project.GetProjectMetadata().ProjectPath);
         lines.Add("  program: " + (project.TryGetLastAnnotation<ExecutableAnnotation>(out var executable)
-            ? $"{Path.GetFileName(executable.Command)} in {(executable.WorkingDirectory == projectDirectory ? "the project's folder" : executable.WorkingDirectory)}"
+            ? $"{Path.GetFileName(executable.Command)} in "
+                + (executable.WorkingDirectory == projectDirectory ? "the project's folder" : executable.WorkingDirectory)
             : "dotnet run"));
         lines.Add("  annotations: " + string.Join(", ", project.Annotations.Select(a => a.GetType().Name).Where(OwnAnnotations.Contains)
             .GroupBy(name => name).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => g.Count() == 1 ? g.Key : $"{g.Key} x{g.Count()}")));
@@ -161,7 +171,8 @@ public sealed class AppModelTests
         }
         // As a publish sees them: references stay expressions ({sqs.bindings.http.url}), nothing needs to be running.
         var configuration = await ExecutionConfigurationBuilder.Create(project).WithEnvironmentVariablesConfig().WithArgumentsConfig()
-            .BuildAsync(new DistributedApplicationExecutionContext(DistributedApplicationOperation.Publish), NullLogger.Instance, TestContext.Current.CancellationToken);
+            .BuildAsync(new DistributedApplicationExecutionContext(DistributedApplicationOperation.Publish), NullLogger.Instance,
+                TestContext.Current.CancellationToken);
         Assert.Null(configuration.Exception);
         foreach (var (name, value) in configuration.EnvironmentVariables.OrderBy(e => e.Key, StringComparer.Ordinal))
         {

@@ -57,7 +57,8 @@ public sealed class BuiltProgramTests
 
         var api = builder.AddProject("api", new Projects.OrderPipeline_Api().ProjectPath).WithBuiltProgram();
 
-        Assert.False(api.Resource.TryGetLastAnnotation<ExecutableAnnotation>(out var executable) && executable.Command.Contains("OrderPipeline.Api", StringComparison.Ordinal),
+        Assert.False(api.Resource.TryGetLastAnnotation<ExecutableAnnotation>(out var executable)
+                && executable.Command.Contains("OrderPipeline.Api", StringComparison.Ordinal),
             "the project got a program to run directly");
     }
 }

@@ -53,7 +53,8 @@ public class InMemorySqs : DispatchProxy
             nameof(IAmazonSQS.DeleteMessageBatchAsync) when args[0] is DeleteMessageBatchRequest request => Task.FromResult(DeleteBatch(request)),
             nameof(IAmazonSQS.GetQueueAttributesAsync) when args[0] is GetQueueAttributesRequest request => Task.FromResult(Attributes(request)),
             nameof(IDisposable.Dispose) => null,
-            _ => throw new NotSupportedException($"{nameof(InMemorySqs)} does not do {targetMethod?.Name}({string.Join(", ", args.Select(a => a?.GetType().Name))})."),
+            _ => throw new NotSupportedException(
+                $"{nameof(InMemorySqs)} does not do {targetMethod?.Name}({string.Join(", ", args.Select(a => a?.GetType().Name))})."),
         };
     }
 
@@ -71,7 +72,10 @@ public class InMemorySqs : DispatchProxy
         {
             var receipt = $"receipt-{message.MessageId}-{Receives}";
             InFlightMap(request.QueueUrl)[receipt] = message;
-            received.Add(new Message { MessageId = message.MessageId, Body = message.Body, MessageAttributes = message.MessageAttributes, ReceiptHandle = receipt });
+            received.Add(new Message
+            {
+                MessageId = message.MessageId, Body = message.Body, MessageAttributes = message.MessageAttributes, ReceiptHandle = receipt,
+            });
         }
         return new ReceiveMessageResponse { Messages = received };
     }

@@ -140,7 +140,8 @@ public sealed partial class DashboardBrowserTests(DashboardFixture system)
         await confirmation.Locator("fluent-button", new() { HasTextRegex = new Regex(@"^\s*Yes\s*$") }).ClickAsync();
         await Assertions.Expect(page.GetByText("\"Redrive to source queue\" succeeded")).ToBeVisibleAsync();
 
-        await Eventually.AssertAsync(async () => await system.Database.StatusAsync(orderId) == "PROCESSED", Settle, $"the redriven order {orderId} to be PROCESSED");
+        await Eventually.AssertAsync(async () => await system.Database.StatusAsync(orderId) == "PROCESSED", Settle,
+            $"the redriven order {orderId} to be PROCESSED");
         Assert.Equal(3, await system.Database.StockAsync(product));
         // The queue monitor refreshes the live property every few seconds.
         await Assertions.Expect(visible).ToHaveTextAsync("0");

@@ -155,7 +155,9 @@ public sealed class CoalescingSenderTests
         await using var senders = _sqs.Start(Options(window: TimeSpan.FromMilliseconds(1), attemptTimeout: TimeSpan.FromMilliseconds(200)));
 
         // The callers would wait for ever: only the call's own timeout ends it.
-        var results = await Task.WhenAll(senders.Sender.SendAsync(Message("a"), CancellationToken.None), senders.Sender.SendAsync(Message("b"), CancellationToken.None))
+        var results = await Task.WhenAll(
+                senders.Sender.SendAsync(Message("a"), CancellationToken.None),
+                senders.Sender.SendAsync(Message("b"), CancellationToken.None))
             .WaitAsync(Patience, TestContext.Current.CancellationToken);
 
         Assert.All(results, r => Assert.True(!r.Sent && r.MayHaveBeenStored, r.Error));

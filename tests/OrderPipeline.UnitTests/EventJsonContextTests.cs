@@ -68,7 +68,8 @@ public sealed class EventJsonContextTests
     [Fact]
     public void OrderProcessed_omits_reason_when_null()
     {
-        var json = JsonSerializer.Serialize(new OrderProcessed("o-1", "c-1", OrderStatus.Processed, Settled, Accepted), EventJsonContext.Default.OrderProcessed);
+        var json = JsonSerializer.Serialize(
+            new OrderProcessed("o-1", "c-1", OrderStatus.Processed, Settled, Accepted), EventJsonContext.Default.OrderProcessed);
 
         using var document = JsonDocument.Parse(json);
         Assert.Equal(["order_id", "customer_id", "status", "processed_at", "order_timestamp"], Names(document.RootElement));
@@ -94,7 +95,8 @@ public sealed class EventJsonContextTests
     {
         var processed = new OrderProcessed("o-1", "c-1", status, Settled, Accepted, reason);
 
-        var back = JsonSerializer.Deserialize(JsonSerializer.Serialize(processed, EventJsonContext.Default.OrderProcessed), EventJsonContext.Default.OrderProcessed);
+        var back = JsonSerializer.Deserialize(
+            JsonSerializer.Serialize(processed, EventJsonContext.Default.OrderProcessed), EventJsonContext.Default.OrderProcessed);
 
         Assert.Equal(processed, back);
     }

@@ -264,7 +264,8 @@ public sealed class MessageBatchProcessorTests : IDisposable
         InboundMessage Traced(string id, string spanId, int receiveCount) => new(id, "{}",
             new Dictionary<string, string> { ["traceparent"] = $"00-0af7651916cd43dd8448eb211c80319c-{spanId}-01" }, receiveCount);
 
-        await Processor(handler).ProcessAsync("order-created", [Traced("m-1", "b7ad6b7169203331", 1), Traced("m-2", "00f067aa0ba902b7", 4)], TestContext.Current.CancellationToken);
+        await Processor(handler).ProcessAsync("order-created", [Traced("m-1", "b7ad6b7169203331", 1), Traced("m-2", "00f067aa0ba902b7", 4)],
+            TestContext.Current.CancellationToken);
 
         var spans = stopped.ToDictionary(a => (string)a.GetTagItem("messaging.message.id")!, StringComparer.Ordinal);
         Assert.Equal(2, spans.Count);

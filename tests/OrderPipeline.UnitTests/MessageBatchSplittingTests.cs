@@ -51,7 +51,8 @@ public sealed class MessageBatchSplittingTests : IDisposable
         public Task<IReadOnlyDictionary<string, Exception>> HandleBatchAsync(IReadOnlyList<InboundMessage> messages, CancellationToken cancellationToken)
         {
             Calls.Enqueue([.. messages.Select(m => m.MessageId)]);
-            var invalid = messages.Where(m => Invalid.Contains(m.MessageId)).ToDictionary(m => m.MessageId, m => (Exception)new InvalidMessageException("not an event"));
+            var invalid = messages.Where(m => Invalid.Contains(m.MessageId))
+                .ToDictionary(m => m.MessageId, m => (Exception)new InvalidMessageException("not an event"));
             if (Down)
             {
                 throw invalid.Count > 0 ? new BatchFailedException(new DatabaseDown("connection refused"), invalid) : new DatabaseDown("connection refused");
@@ -77,7 +78,8 @@ public sealed class MessageBatchSplittingTests : IDisposable
     }
 
     private MessageBatchProcessor Processor(FakeBatchHandler handler) =>
-        new(new SingleAwareHandler(handler), _telemetry, Options.Create(new SqsConsumerOptions()), NullLogger<MessageBatchProcessor>.Instance, new DownIsAnOutage());
+        new(new SingleAwareHandler(handler), _telemetry, Options.Create(new SqsConsumerOptions()), NullLogger<MessageBatchProcessor>.Instance,
+            new DownIsAnOutage());
 
     private static List<InboundMessage> Batch(int count) =>
         [.. Enumerable.Range(1, count).Select(i => new InboundMessage($"m-{i}", $"{{\"n\":{i}}}", new Dictionary<string, string>(), 1))];

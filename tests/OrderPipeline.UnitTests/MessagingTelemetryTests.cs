@@ -74,7 +74,8 @@ public sealed class MessagingTelemetryTests
         };
         ActivitySource.AddActivityListener(listener);
 
-        using var activity = telemetry.StartProcess("order-created", MessagingTelemetry.ReadTrace(new Dictionary<string, string> { ["traceparent"] = TraceParent }), "m-1");
+        using var activity = telemetry.StartProcess(
+            "order-created", MessagingTelemetry.ReadTrace(new Dictionary<string, string> { ["traceparent"] = TraceParent }), "m-1");
 
         Assert.NotNull(activity);
         Assert.Equal("order-created process", activity.DisplayName);

@@ -9,7 +9,8 @@ public sealed class MigrationScriptTests
     [Fact]
     public void Every_file_in_db_migrations_is_embedded_once_in_version_order()
     {
-        var files = Directory.GetFiles(Path.Combine(RepositoryRoot.Path, "db", "migrations"), "*.sql").Select(Path.GetFileNameWithoutExtension).Order(StringComparer.Ordinal);
+        var files = Directory.GetFiles(Path.Combine(RepositoryRoot.Path, "db", "migrations"), "*.sql")
+            .Select(Path.GetFileNameWithoutExtension).Order(StringComparer.Ordinal);
         var embedded = MigrationScript.Embedded();
 
         Assert.Equal(files, embedded.Select(s => $"{s.Version:D4}_{s.Name}"));

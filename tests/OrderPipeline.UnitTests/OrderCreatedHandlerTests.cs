@@ -9,8 +9,14 @@ public sealed class OrderCreatedHandlerTests
 {
     private const string OrderId = "01959533-fa87-7c3e-9b1a-2d4c6e8f0a12";
 
-    private static string Event(string orderId = $"\"{OrderId}\"", string customerId = "\"customer-1\"", string? items = null, string timestamp = "\"2025-03-14T15:09:26.535Z\"") =>
-        $$"""{"order_id":{{orderId}},"customer_id":{{customerId}},"items":{{items ?? """[{"product_id":"widget","quantity":2},{"product_id":"gadget","quantity":1}]"""}},"timestamp":{{timestamp}}}""";
+    private const string DefaultItems = """[{"product_id":"widget","quantity":2},{"product_id":"gadget","quantity":1}]""";
+
+    private static string Event(
+        string orderId = $"\"{OrderId}\"",
+        string customerId = "\"customer-1\"",
+        string? items = null,
+        string timestamp = "\"2025-03-14T15:09:26.535Z\"") =>
+        $$"""{"order_id":{{orderId}},"customer_id":{{customerId}},"items":{{items ?? DefaultItems}},"timestamp":{{timestamp}}}""";
 
     [Fact]
     public void Parses_a_valid_event()

@@ -139,7 +139,8 @@ public sealed class OrderCreatedPublisherTests
         // should the deadline come first, the attempt ends.
         while (!first.IsCompleted)
         {
-            await Eventually.UntilAsync(() => first.IsCompleted || clock.WakeUps.Count >= 2, Patience, () => $"the refused order to wait on the clock (wake-ups: {string.Join(", ", clock.WakeUps)})");
+            await Eventually.UntilAsync(() => first.IsCompleted || clock.WakeUps.Count >= 2, Patience,
+                () => $"the refused order to wait on the clock (wake-ups: {string.Join(", ", clock.WakeUps)})");
             if (!first.IsCompleted)
             {
                 clock.AdvanceToFirstWakeUp();
@@ -163,7 +164,8 @@ public sealed class OrderCreatedPublisherTests
         var timers = clock.TimersStarted;
         var calls = _sqs.Calls.Count;
         var publishing = publisher.PublishAsync(order, TestContext.Current.CancellationToken);
-        await Eventually.UntilAsync(() => clock.TimersStarted >= timers + 2 || _sqs.Calls.Count > calls, Patience, () => $"the sender to take in {order.OrderId}");
+        await Eventually.UntilAsync(() => clock.TimersStarted >= timers + 2 || _sqs.Calls.Count > calls, Patience,
+            () => $"the sender to take in {order.OrderId}");
         return publishing;
     }
 

@@ -14,7 +14,9 @@ public sealed class OrderProcessedHandlerTests
     {
         // Regression: the Processor omits "reason" for a processed order; that must not make the event invalid.
         var order = OrderProcessedHandler.Parse($$"""
-            {"order_id":"{{OrderId}}","customer_id":"customer-1","status":"PROCESSED","processed_at":"2025-03-14T15:09:27.1Z","order_timestamp":"2025-03-14T15:09:26.535Z"}
+            {"order_id":"{{OrderId}}","customer_id":"customer-1","status":"PROCESSED",
+            """ + """
+            "processed_at":"2025-03-14T15:09:27.1Z","order_timestamp":"2025-03-14T15:09:26.535Z"}
             """);
 
         Assert.Equal(OrderId, order.OrderId);
@@ -29,7 +31,9 @@ public sealed class OrderProcessedHandlerTests
     public void Parses_a_failed_event_with_its_reason()
     {
         var order = OrderProcessedHandler.Parse($$"""
-            {"order_id":"{{OrderId}}","customer_id":"customer-1","status":"FAILED","processed_at":"2025-03-14T15:09:27Z","order_timestamp":"2025-03-14T15:09:26Z","reason":"unknown product: ghost"}
+            {"order_id":"{{OrderId}}","customer_id":"customer-1","status":"FAILED",
+            """ + """
+            "processed_at":"2025-03-14T15:09:27Z","order_timestamp":"2025-03-14T15:09:26Z","reason":"unknown product: ghost"}
             """);
 
         Assert.Equal(OrderStatus.Failed, order.Status);
@@ -49,7 +53,9 @@ public sealed class OrderProcessedHandlerTests
     public void Rejects_a_pending_status()
     {
         Assert.Throws<InvalidMessageException>(() => OrderProcessedHandler.Parse($$"""
-            {"order_id":"{{OrderId}}","customer_id":"customer-1","status":"PENDING","processed_at":"2025-03-14T15:09:27Z","order_timestamp":"2025-03-14T15:09:26Z"}
+            {"order_id":"{{OrderId}}","customer_id":"customer-1","status":"PENDING",
+            """ + """
+            "processed_at":"2025-03-14T15:09:27Z","order_timestamp":"2025-03-14T15:09:26Z"}
             """));
     }
 
@@ -60,7 +66,9 @@ public sealed class OrderProcessedHandlerTests
     public void Rejects_an_unknown_status(string status)
     {
         Assert.Throws<InvalidMessageException>(() => OrderProcessedHandler.Parse($$"""
-            {"order_id":"{{OrderId}}","customer_id":"customer-1","status":{{status}},"processed_at":"2025-03-14T15:09:27Z","order_timestamp":"2025-03-14T15:09:26Z"}
+            {"order_id":"{{OrderId}}","customer_id":"customer-1","status":{{status}},
+            """ + """
+            "processed_at":"2025-03-14T15:09:27Z","order_timestamp":"2025-03-14T15:09:26Z"}
             """));
     }
 
@@ -71,7 +79,9 @@ public sealed class OrderProcessedHandlerTests
     {
         // The contract spells the status out; a number (or one outside the enum) is not a valid OrderProcessed.
         Assert.Throws<InvalidMessageException>(() => OrderProcessedHandler.Parse($$"""
-            {"order_id":"{{OrderId}}","customer_id":"customer-1","status":{{status}},"processed_at":"2025-03-14T15:09:27Z","order_timestamp":"2025-03-14T15:09:26Z"}
+            {"order_id":"{{OrderId}}","customer_id":"customer-1","status":{{status}},
+            """ + """
+            "processed_at":"2025-03-14T15:09:27Z","order_timestamp":"2025-03-14T15:09:26Z"}
             """));
     }
 
@@ -81,8 +91,12 @@ public sealed class OrderProcessedHandlerTests
     [InlineData("null")]
     [InlineData("[]")]
     [InlineData("""{"customer_id":"customer-1","status":"PROCESSED","processed_at":"2025-03-14T15:09:27Z","order_timestamp":"2025-03-14T15:09:26Z"}""")]
-    [InlineData("""{"order_id":"","customer_id":"customer-1","status":"PROCESSED","processed_at":"2025-03-14T15:09:27Z","order_timestamp":"2025-03-14T15:09:26Z"}""")]
-    [InlineData("""{"order_id":"0123456789-0123456789-0123456789-abcd","customer_id":"customer-1","status":"PROCESSED","processed_at":"2025-03-14T15:09:27Z","order_timestamp":"2025-03-14T15:09:26Z"}""")]
+    [InlineData("""{"order_id":"","customer_id":"customer-1","status":"PROCESSED",""" + """
+        "processed_at":"2025-03-14T15:09:27Z","order_timestamp":"2025-03-14T15:09:26Z"}
+        """)]
+    [InlineData("""{"order_id":"0123456789-0123456789-0123456789-abcd","customer_id":"customer-1","status":"PROCESSED",""" + """
+        "processed_at":"2025-03-14T15:09:27Z","order_timestamp":"2025-03-14T15:09:26Z"}
+        """)]
     [InlineData("""{"order_id":"o-1","customer_id":"","status":"PROCESSED","processed_at":"2025-03-14T15:09:27Z","order_timestamp":"2025-03-14T15:09:26Z"}""")]
     [InlineData("""{"order_id":"o-1","status":"PROCESSED","processed_at":"2025-03-14T15:09:27Z","order_timestamp":"2025-03-14T15:09:26Z"}""")]
     [InlineData("""{"order_id":"o-1","customer_id":"customer-1","processed_at":"2025-03-14T15:09:27Z","order_timestamp":"2025-03-14T15:09:26Z"}""")]

@@ -192,7 +192,8 @@ public sealed class OrderValidatorTests
     [Fact]
     public void Rejects_unknown_top_level_fields_by_name()
     {
-        var errors = AssertRejected("""{"customer_id":"c-1","items":[{"product_id":"p","quantity":1}],"coupon":"FREE","Customer_Id":"x"}""", "coupon", "Customer_Id");
+        var errors = AssertRejected(
+            """{"customer_id":"c-1","items":[{"product_id":"p","quantity":1}],"coupon":"FREE","Customer_Id":"x"}""", "coupon", "Customer_Id");
         Assert.Contains("customer_id, items", errors["coupon"][0], StringComparison.Ordinal);
     }
 
@@ -256,7 +257,8 @@ public sealed class OrderValidatorTests
     public void Rejects_every_repeat_of_a_product_against_its_first_line()
     {
         var errors = AssertRejected(
-            Order(items: """[{"product_id":"b","quantity":1},{"product_id":"a","quantity":1},{"product_id":"a","quantity":1},{"product_id":"a","quantity":1}]"""),
+            Order(items: """[{"product_id":"b","quantity":1},{"product_id":"a","quantity":1},"""
+                + """{"product_id":"a","quantity":1},{"product_id":"a","quantity":1}]"""),
             "items[2].product_id", "items[3].product_id");
         Assert.Contains("items[1]", errors["items[2].product_id"][0], StringComparison.Ordinal);
         Assert.Contains("items[1]", errors["items[3].product_id"][0], StringComparison.Ordinal);

@@ -9,7 +9,8 @@ namespace OrderPipeline.UnitTests;
 public sealed class QueueUrlResolverTests
 {
     /// <summary>An SQS client that answers GetQueueUrl from memory and counts the calls; it never reaches the network.</summary>
-    private sealed class FakeSqs() : AmazonSQSClient(new BasicAWSCredentials("AKIDEXAMPLE", "secret"), new AmazonSQSConfig { RegionEndpoint = RegionEndpoint.USEast1 })
+    private sealed class FakeSqs()
+        : AmazonSQSClient(new BasicAWSCredentials("AKIDEXAMPLE", "secret"), new AmazonSQSConfig { RegionEndpoint = RegionEndpoint.USEast1 })
     {
         private int _calls;
 

@@ -18,7 +18,9 @@ public sealed class RequestFingerprintTests
     }
 
     [Theory]
-    [InlineData("white space and new lines", "{\n  \"customer_id\" : \"c-42\",\n  \"items\" : [ { \"product_id\" : \"SKU-1\", \"quantity\" : 2 },\n { \"product_id\" : \"SKU-2\", \"quantity\" : 1 } ]\n}\n")]
+    [InlineData("white space and new lines",
+        "{\n  \"customer_id\" : \"c-42\",\n  \"items\" : [ { \"product_id\" : \"SKU-1\", \"quantity\" : 2 },\n"
+            + " { \"product_id\" : \"SKU-2\", \"quantity\" : 1 } ]\n}\n")]
     [InlineData("property order", """{"items":[{"quantity":2,"product_id":"SKU-1"},{"quantity":1,"product_id":"SKU-2"}],"customer_id":"c-42"}""")]
     [InlineData("escaped characters", """{"customer_id":"\u0063-42","items":[{"product_id":"SKU\u002D1","quantity":2},{"product_id":"SKU-2","quantity":1}]}""")]
     [InlineData("number spelling", """{"customer_id":"c-42","items":[{"product_id":"SKU-1","quantity":2.0},{"product_id":"SKU-2","quantity":1e0}]}""")]
@@ -66,7 +68,8 @@ public sealed class RequestFingerprintTests
         var order = new PlaceOrderRequest("c-42", [new OrderLine("SKU-1", 2)]);
 
         Assert.Equal(
-            Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes("orderpipeline:order:v1\ncustomer_id=4:c-42\nitem=5:SKU-1 quantity=2\n"))),
+            Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
+                Encoding.UTF8.GetBytes("orderpipeline:order:v1\ncustomer_id=4:c-42\nitem=5:SKU-1 quantity=2\n"))),
             Convert.ToHexStringLower(RequestFingerprint.Of(order)));
         Assert.Equal(32, RequestFingerprint.Of(order).Length);
     }

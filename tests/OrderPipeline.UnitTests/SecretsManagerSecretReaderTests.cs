@@ -27,7 +27,11 @@ public sealed class SecretsManagerSecretReaderTests
             Task.FromResult(Send(request, cancellationToken));
     }
 
-    private const string Response = """{"ARN":"arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf","Name":"db","SecretString":"{\"username\":\"u\",\"password\":\"p\"}","VersionId":"v1"}""";
+    private const string Response = """
+        {"ARN":"arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf","Name":"db",
+        """ + """
+        "SecretString":"{\"username\":\"u\",\"password\":\"p\"}","VersionId":"v1"}
+        """;
 
     [Fact]
     public void Parse_extracts_username_and_password_from_the_secret_string()
@@ -42,7 +46,8 @@ public sealed class SecretsManagerSecretReaderTests
     {
         var secret = SecretsManagerSecretReader.Parse(JsonSerializer.Serialize(new Dictionary<string, string>
         {
-            ["SecretString"] = JsonSerializer.Serialize(new Dictionary<string, string> { ["username"] = "orders", ["password"] = "p@ss\"w0rd;\\ é", ["engine"] = "mysql" }),
+            ["SecretString"] = JsonSerializer.Serialize(
+                new Dictionary<string, string> { ["username"] = "orders", ["password"] = "p@ss\"w0rd;\\ é", ["engine"] = "mysql" }),
         }));
 
         Assert.Equal("orders", secret.Username);
@@ -70,7 +75,8 @@ public sealed class SecretsManagerSecretReaderTests
         using var http = new HttpClient(secretsManager);
         var credentials = new AwsCredentials("ASIAEXAMPLE", "secret", "session-token");
 
-        var secret = new SecretsManagerSecretReader("us-east-1", credentials, http).ReadUserPassword("arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf");
+        var secret = new SecretsManagerSecretReader("us-east-1", credentials, http)
+            .ReadUserPassword("arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf");
 
         Assert.Equal(new SecretsManagerSecretReader.UserPassword("u", "p"), secret);
         var request = secretsManager.Request!;
@@ -94,7 +100,8 @@ public sealed class SecretsManagerSecretReaderTests
         };
         SigV4Signer.Sign("POST", request.RequestUri.AbsolutePath, request.RequestUri.Query.TrimStart('?'), expected, secretsManager.RequestBody,
             "us-east-1", "secretsmanager", credentials,
-            DateTime.ParseExact(amzDate, "yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal));
+            DateTime.ParseExact(amzDate, "yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture,
+                DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal));
         Assert.Equal(expected["Authorization"], Assert.Single(request.Headers.GetValues("Authorization")));
         Assert.Contains("SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-amz-target,", expected["Authorization"], StringComparison.Ordinal);
     }

@@ -12,7 +12,11 @@ public sealed class SendFailureTests
 {
     public static TheoryData<string, Exception> NothingStored => new()
     {
-        { "connection refused", new HttpRequestException(HttpRequestError.ConnectionError, "Connection refused (127.0.0.1:1)", new SocketException((int)SocketError.ConnectionRefused)) },
+        {
+            "connection refused",
+            new HttpRequestException(HttpRequestError.ConnectionError, "Connection refused (127.0.0.1:1)",
+                new SocketException((int)SocketError.ConnectionRefused))
+        },
         { "unknown host", new HttpRequestException(HttpRequestError.NameResolutionError, "Name or service not known") },
         { "TLS handshake failed", new HttpRequestException(HttpRequestError.SecureConnectionError, "The SSL connection could not be established") },
         { "queue does not exist", new QueueDoesNotExistException("The specified queue does not exist.") { StatusCode = HttpStatusCode.BadRequest } },
@@ -22,9 +26,17 @@ public sealed class SendFailureTests
 
     public static TheoryData<string, Exception> MaybeStored => new()
     {
-        { "timed out", new TaskCanceledException("The operation was canceled.", new IOException("Unable to read data from the transport connection: Operation canceled.")) },
+        {
+            "timed out",
+            new TaskCanceledException("The operation was canceled.",
+                new IOException("Unable to read data from the transport connection: Operation canceled."))
+        },
         { "response ended after the request was sent", new HttpIOException(HttpRequestError.ResponseEnded, "The response ended prematurely.") },
-        { "connection reset", new HttpRequestException(HttpRequestError.Unknown, "An error occurred while sending the request.", new IOException("Connection reset by peer", new SocketException((int)SocketError.ConnectionReset))) },
+        {
+            "connection reset",
+            new HttpRequestException(HttpRequestError.Unknown, "An error occurred while sending the request.",
+                new IOException("Connection reset by peer", new SocketException((int)SocketError.ConnectionReset)))
+        },
         { "5xx", new AmazonSQSException("We encountered an internal error.") { StatusCode = HttpStatusCode.InternalServerError } },
         { "503 from SQS", new AmazonSQSException("Service unavailable") { StatusCode = HttpStatusCode.ServiceUnavailable } },
         { "anything unexpected", new InvalidOperationException("surprise") },

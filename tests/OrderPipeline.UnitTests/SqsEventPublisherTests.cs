@@ -19,7 +19,8 @@ public sealed class SqsEventPublisherTests : IDisposable
     private const string QueueUrl = "https://sqs.us-east-1.amazonaws.com/123456789012/order-created";
 
     /// <summary>Captures SendMessageBatch requests in memory; never reaches the network.</summary>
-    private sealed class FakeSqs() : AmazonSQSClient(new BasicAWSCredentials("AKIDEXAMPLE", "secret"), new AmazonSQSConfig { RegionEndpoint = RegionEndpoint.USEast1 })
+    private sealed class FakeSqs()
+        : AmazonSQSClient(new BasicAWSCredentials("AKIDEXAMPLE", "secret"), new AmazonSQSConfig { RegionEndpoint = RegionEndpoint.USEast1 })
     {
         public Exception? Failure { get; set; }
 
@@ -38,8 +39,13 @@ public sealed class SqsEventPublisherTests : IDisposable
             Batches.Enqueue(request);
             return Task.FromResult(new SendMessageBatchResponse
             {
-                Successful = [.. request.Entries.Where(e => !RefusedBodies.Contains(e.MessageBody)).Select(e => new SendMessageBatchResultEntry { Id = e.Id, MessageId = "m-" + e.Id })],
-                Failed = [.. request.Entries.Where(e => RefusedBodies.Contains(e.MessageBody)).Select(e => new BatchResultErrorEntry { Id = e.Id, Code = "InvalidParameterValue", Message = "too long", SenderFault = true })],
+                Successful = [.. request.Entries.Where(e => !RefusedBodies.Contains(e.MessageBody))
+                    .Select(e => new SendMessageBatchResultEntry { Id = e.Id, MessageId = "m-" + e.Id })],
+                Failed = [.. request.Entries.Where(e => RefusedBodies.Contains(e.MessageBody))
+                    .Select(e => new BatchResultErrorEntry
+                    {
+                        Id = e.Id, Code = "InvalidParameterValue", Message = "too long", SenderFault = true,
+                    })],
             });
         }
 
@@ -180,7 +186,8 @@ public sealed class SqsEventPublisherTests : IDisposable
     }
 
     /// <summary>SQS where only <see cref="QueueUrl"/> exists.</summary>
-    private sealed class MissingQueueSqs() : AmazonSQSClient(new BasicAWSCredentials("AKIDEXAMPLE", "secret"), new AmazonSQSConfig { RegionEndpoint = RegionEndpoint.USEast1 })
+    private sealed class MissingQueueSqs()
+        : AmazonSQSClient(new BasicAWSCredentials("AKIDEXAMPLE", "secret"), new AmazonSQSConfig { RegionEndpoint = RegionEndpoint.USEast1 })
     {
         public override Task<GetQueueUrlResponse> GetQueueUrlAsync(string queueName, CancellationToken cancellationToken = default) =>
             Task.FromException<GetQueueUrlResponse>(new QueueDoesNotExistException("The specified queue does not exist."));

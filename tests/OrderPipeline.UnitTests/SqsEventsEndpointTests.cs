@@ -77,9 +77,27 @@ public sealed class SqsEventsEndpointTests
             },
             messageAttributes = new Dictionary<string, object>
             {
-                ["traceparent"] = new { stringValue = TraceParent, stringListValues = Array.Empty<string>(), binaryListValues = Array.Empty<string>(), dataType = "String" },
-                ["event_type"] = new { stringValue = "OrderCreated", stringListValues = Array.Empty<string>(), binaryListValues = Array.Empty<string>(), dataType = "String" },
-                ["checksum"] = new { binaryValue = "AAEC", stringListValues = Array.Empty<string>(), binaryListValues = Array.Empty<string>(), dataType = "Binary" },
+                ["traceparent"] = new
+                {
+                    stringValue = TraceParent,
+                    stringListValues = Array.Empty<string>(),
+                    binaryListValues = Array.Empty<string>(),
+                    dataType = "String",
+                },
+                ["event_type"] = new
+                {
+                    stringValue = "OrderCreated",
+                    stringListValues = Array.Empty<string>(),
+                    binaryListValues = Array.Empty<string>(),
+                    dataType = "String",
+                },
+                ["checksum"] = new
+                {
+                    binaryValue = "AAEC",
+                    stringListValues = Array.Empty<string>(),
+                    binaryListValues = Array.Empty<string>(),
+                    dataType = "Binary",
+                },
             },
             md5OfBody = "e4e68fb7bd0e697a0ae8f1bb342846b3",
             eventSource = "aws:sqs",
@@ -94,7 +112,8 @@ public sealed class SqsEventsEndpointTests
         using var client = app.GetTestClient();
         using var content = new StringContent(json, Encoding.UTF8, "application/json");
         using var response = await client.PostAsync(new Uri("/events", UriKind.Relative), content, TestContext.Current.CancellationToken);
-        return (response.StatusCode, response.Content.Headers.ContentType?.MediaType, await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        return (response.StatusCode, response.Content.Headers.ContentType?.MediaType,
+            await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
     }
 
     [Fact]
@@ -187,7 +206,9 @@ public sealed class SqsEventsEndpointTests
         await using var app = await StartAsync(handler);
 
         var (status, _, body) = await PostAsync(app, """
-            {"Records":[{"messageId":"m-1","receiptHandle":"r","body":"{}","eventSource":"aws:sqs","eventSourceARN":"arn:aws:sqs:us-east-1:123456789012:order-created"}]}
+            {"Records":[{"messageId":"m-1","receiptHandle":"r","body":"{}","eventSource":"aws:sqs",
+            """ + """
+            "eventSourceARN":"arn:aws:sqs:us-east-1:123456789012:order-created"}]}
             """);
 
         Assert.Equal(HttpStatusCode.OK, status);

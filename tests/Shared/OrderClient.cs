@@ -10,7 +10,8 @@ internal static class OrderClient
     public static Task<HttpResponseMessage> PlaceAsync(this HttpClient api, string customerId, params (string ProductId, int Quantity)[] items) =>
         api.PlaceAsync(customerId, idempotencyKey: null, items);
 
-    public static async Task<HttpResponseMessage> PlaceAsync(this HttpClient api, string customerId, string? idempotencyKey, params (string ProductId, int Quantity)[] items)
+    public static async Task<HttpResponseMessage> PlaceAsync(
+        this HttpClient api, string customerId, string? idempotencyKey, params (string ProductId, int Quantity)[] items)
     {
         var body = new JsonObject
         {

@@ -46,7 +46,8 @@ internal static class DatabaseReset
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(MigrationTimeout);
         var finished = await notifications.WaitForResourceAsync(migrations.Name,
-            e => e.Snapshot.StartTimeStamp != lastRun && KnownResourceStates.TerminalStates.Contains(e.Snapshot.State?.Text), timeout.Token).ConfigureAwait(false);
+            e => e.Snapshot.StartTimeStamp != lastRun && KnownResourceStates.TerminalStates.Contains(e.Snapshot.State?.Text),
+            timeout.Token).ConfigureAwait(false);
         return finished.Snapshot.ExitCode == 0
             ? CommandResults.Success()
             : CommandResults.Failure($"{migrations.Name} exited with code {finished.Snapshot.ExitCode}: see its console.");

@@ -34,7 +34,8 @@ public static class MySqlBuilderExtensions
         ArgumentException.ThrowIfNullOrEmpty(name);
 
         var serverPath = MariaDb.Find("mariadbd")
-            ?? throw new DistributedApplicationException("MariaDB is not installed: run 'bash eng/setup.sh' (or 'apt-get install -y mariadb-server mariadb-client').");
+            ?? throw new DistributedApplicationException(
+                "MariaDB is not installed: run 'bash eng/setup.sh' (or 'apt-get install -y mariadb-server mariadb-client').");
         var passwordParameter = password?.Resource
             ?? ParameterResourceBuilderExtensions.CreateDefaultPasswordParameter(builder, $"{name}-password", special: false);
         var server = new MySqlServerResource(name, serverPath, Path.Combine(builder.AppHostDirectory, ".data", name), passwordParameter);
@@ -43,9 +44,8 @@ public static class MySqlBuilderExtensions
         builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(healthCheckKey, _ => new MySqlHealthCheck(server), failureStatus: null, tags: null));
 
         return builder.AddResource(server)
-            // Not proxied: every query would otherwise pass through DCP's proxy process, which cost about a tenth of the
-            // system's CPU per order under load (DCP 1.1 ms of about 12 ms per order; 0.06 ms without its proxies, in
-            // the benchmark suite). The server keeps its port across restarts.
+            // Not proxied: every query would otherwise pass through DCP's proxy process, a noticeable share of
+            // the CPU per order under load (see docs/cpu-per-order.md). The server keeps its port across restarts.
             .WithEndpoint(port: port, name: MySqlServerResource.PrimaryEndpointName, scheme: "tcp", isProxied: false)
             .WithArgs(context =>
             {
@@ -66,7 +66,7 @@ public static class MySqlBuilderExtensions
                 context.Args.Add("--default-time-zone=+00:00");
                 context.Args.Add("--character-set-server=utf8mb4");
                 context.Args.Add("--collation-server=utf8mb4_unicode_ci");
-                // Keeps a fresh data directory near 26 MB instead of about 100.
+                // A small redo log keeps a fresh data directory small: the default is sized for a production server.
                 context.Args.Add("--innodb-log-file-size=8M");
                 context.Args.Add("--max-connections=500");
             })
@@ -109,7 +109,8 @@ public static class MySqlBuilderExtensions
     /// The database has its own health check, and its state follows its server's: a resource that waits for it waits
     /// until it answers queries.
     /// </remarks>
-    public static IResourceBuilder<MySqlDatabaseResource> AddDatabase(this IResourceBuilder<MySqlServerResource> builder, [ResourceName] string name, string? databaseName = null)
+    public static IResourceBuilder<MySqlDatabaseResource> AddDatabase(
+        this IResourceBuilder<MySqlServerResource> builder, [ResourceName] string name, string? databaseName = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrEmpty(name);
@@ -118,7 +119,8 @@ public static class MySqlBuilderExtensions
         builder.Resource.AddDatabase(database);
 
         var healthCheckKey = $"{name}_check";
-        builder.ApplicationBuilder.Services.AddHealthChecks().Add(new HealthCheckRegistration(healthCheckKey, _ => new MySqlHealthCheck(database), failureStatus: null, tags: null));
+        builder.ApplicationBuilder.Services.AddHealthChecks().Add(
+            new HealthCheckRegistration(healthCheckKey, _ => new MySqlHealthCheck(database), failureStatus: null, tags: null));
 
         return builder.ApplicationBuilder.AddResource(database)
             .WithParentRelationship(builder)
@@ -142,7 +144,8 @@ public static class MySqlBuilderExtensions
     /// <param name="builder">The builder for the <see cref="MySqlDatabaseResource"/>.</param>
     /// <param name="migrations">The one-shot resource that applies the schema and the sample data, then exits.</param>
     /// <returns>A reference to the <see cref="IResourceBuilder{T}"/>.</returns>
-    public static IResourceBuilder<MySqlDatabaseResource> WithResetCommand(this IResourceBuilder<MySqlDatabaseResource> builder, IResourceBuilder<IResource> migrations)
+    public static IResourceBuilder<MySqlDatabaseResource> WithResetCommand(
+        this IResourceBuilder<MySqlDatabaseResource> builder, IResourceBuilder<IResource> migrations)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(migrations);
@@ -153,7 +156,8 @@ public static class MySqlBuilderExtensions
             new CommandOptions
             {
                 Description = $"Drops the database {database.DatabaseName}, creates it empty and runs {migrations.Resource.Name} again.",
-                ConfirmationMessage = $"Drop the database {database.DatabaseName} with everything in it, create it empty and run {migrations.Resource.Name} to apply the schema and the sample inventory?",
+                ConfirmationMessage = $"Drop the database {database.DatabaseName} with everything in it, create it empty and run "
+                    + $"{migrations.Resource.Name} to apply the schema and the sample inventory?",
                 IconName = "ArrowReset",
                 UpdateState = context => context.ResourceSnapshot.HealthStatus == HealthStatus.Healthy
                     ? ResourceCommandState.Enabled
@@ -176,19 +180,25 @@ public static class MySqlBuilderExtensions
         return builder
             .WithCommand(MySqlOutageCommands.RefuseWrites, "Refuse writes (as after a failover)",
                 context => MySqlOutage.RunAdminSqlAsync(server, "SET GLOBAL read_only = ON", "The server refuses writes (read_only = ON)", context),
-                MySqlOutage.Options("The server goes read-only, as a new primary does during a failover: writes fail with error 1290, reads work.", "LockClosed", running: true))
+                MySqlOutage.Options(
+                    "The server goes read-only, as a new primary does during a failover: writes fail with error 1290, reads work.",
+                    "LockClosed", running: true))
             .WithCommand(MySqlOutageCommands.AcceptWrites, "Accept writes again",
                 context => MySqlOutage.RunAdminSqlAsync(server, "SET GLOBAL read_only = OFF", "The server accepts writes again", context),
                 MySqlOutage.Options("Ends a read-only period.", "LockOpen", running: true))
             .WithCommand(MySqlOutageCommands.Freeze, "Freeze (SIGSTOP)",
                 context => MySqlOutage.SignalAsync(server, "STOP", "The server is frozen: connections hang until it is thawed", context),
-                MySqlOutage.Options("Stops the server's process without ending it, like a hung host: connections are accepted by the kernel and never answered.", "Pause", running: true))
+                MySqlOutage.Options(
+                    "Stops the server's process without ending it, like a hung host: "
+                        + "connections are accepted by the kernel and never answered.",
+                    "Pause", running: true))
             .WithCommand(MySqlOutageCommands.Thaw, "Thaw (SIGCONT)",
                 context => MySqlOutage.SignalAsync(server, "CONT", "The server runs again", context),
                 MySqlOutage.Options("Resumes a frozen server.", "Play", running: false));
     }
 
-    private static async Task FollowServerStateAsync(MySqlDatabaseResource database, ResourceNotificationService notifications, CancellationToken cancellationToken)
+    private static async Task FollowServerStateAsync(
+        MySqlDatabaseResource database, ResourceNotificationService notifications, CancellationToken cancellationToken)
     {
         try
         {

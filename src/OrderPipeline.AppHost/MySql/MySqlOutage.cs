@@ -32,13 +32,18 @@ internal static class MySqlOutage
         {
             return CommandResults.Failure("The mariadb client is not installed: run 'bash eng/setup.sh'.");
         }
-        var result = await RunAsync(client, ["--no-defaults", $"--socket={server.SocketPath}", $"--user={Environment.UserName}", "--batch", "-e", sql], context.CancellationToken).ConfigureAwait(false);
+        var result = await RunAsync(client,
+            ["--no-defaults", $"--socket={server.SocketPath}", $"--user={Environment.UserName}", "--batch", "-e", sql],
+            context.CancellationToken).ConfigureAwait(false);
         return Report(server, result, done, context);
     }
 
     public static async Task<ExecuteCommandResult> SignalAsync(MySqlServerResource server, string signal, string done, ExecuteCommandContext context)
     {
-        if (!File.Exists(server.PidFilePath) || !int.TryParse((await File.ReadAllTextAsync(server.PidFilePath, context.CancellationToken).ConfigureAwait(false)).Trim(), out var pid))
+        if (!File.Exists(server.PidFilePath)
+            || !int.TryParse(
+                (await File.ReadAllTextAsync(server.PidFilePath, context.CancellationToken).ConfigureAwait(false)).Trim(),
+                out var pid))
         {
             return CommandResults.Failure("The server has no pid file: it is not running.");
         }

@@ -12,7 +12,8 @@ public static class BuiltProgramResourceBuilderExtensions
     /// <summary>
     /// Runs the project's built program directly instead of through <c>dotnet run --no-build</c>. Aspire launches a
     /// project through that wrapper, which builds nothing here (the AppHost's build already built the project) yet
-    /// stays alive beside the service for its whole life: about 130 MB and one more process per project.
+    /// stays alive beside the service for its whole life, a process and its memory per project (see "What running it
+    /// costs" in docs/local-development.md).
     /// </summary>
     /// <param name="builder">The builder for the <see cref="ProjectResource"/>.</param>
     /// <returns>A reference to the <see cref="IResourceBuilder{T}"/>.</returns>

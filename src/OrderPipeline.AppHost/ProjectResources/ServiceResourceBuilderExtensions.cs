@@ -22,7 +22,8 @@ public static class ServiceResourceBuilderExtensions
         ArgumentNullException.ThrowIfNull(migrations);
         if (!builder.Resource.Annotations.OfType<EndpointAnnotation>().Any(e => e.Name == "http"))
         {
-            throw new InvalidOperationException($"{builder.Resource.Name} has no endpoint named \"http\" for its health check: call WithHttpEndpoint(name: \"http\") before AsService.");
+            throw new InvalidOperationException($"{builder.Resource.Name} has no endpoint named \"http\" for its health check: "
+                + "call WithHttpEndpoint(name: \"http\") before AsService.");
         }
 
         return builder

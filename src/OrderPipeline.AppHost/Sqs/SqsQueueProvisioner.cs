@@ -39,17 +39,20 @@ internal sealed class SqsQueueProvisioner(ResourceNotificationService notificati
                 StartTimeStamp = DateTime.UtcNow,
                 Properties = s.Properties
                     .With("queue.url", "Queue URL", url)
-                    .With("queue.redrive", "Dead-letter queue", queue.DeadLetterQueue is { } dlq ? $"{dlq.QueueName} after {queue.MaxReceiveCount} receives" : "none"),
+                    .With("queue.redrive", "Dead-letter queue",
+                        queue.DeadLetterQueue is { } dlq ? $"{dlq.QueueName} after {queue.MaxReceiveCount} receives" : "none"),
             }).ConfigureAwait(false);
         }
         logger.LogInformation("Queues ready: {Queues}", string.Join(", ", emulator.Queues.Select(q => q.QueueName)));
     }
 
-    private static async Task<string> EnsureQueueAsync(IAmazonSQS sqs, string queueName, Dictionary<string, string> attributes, CancellationToken cancellationToken)
+    private static async Task<string> EnsureQueueAsync(
+        IAmazonSQS sqs, string queueName, Dictionary<string, string> attributes, CancellationToken cancellationToken)
     {
         try
         {
-            return (await sqs.CreateQueueAsync(new CreateQueueRequest(queueName) { Attributes = attributes }, cancellationToken).ConfigureAwait(false)).QueueUrl;
+            return (await sqs.CreateQueueAsync(new CreateQueueRequest(queueName) { Attributes = attributes }, cancellationToken)
+                .ConfigureAwait(false)).QueueUrl;
         }
         catch (QueueNameExistsException)
         {

@@ -52,7 +52,9 @@ internal sealed class ResourceSupervisor(ResourceNotificationService notificatio
         var total = ++supervision.TotalRestarts;
         if (restart > policy.MaxConsecutiveRestarts)
         {
-            logger.LogError("Exited (code {ExitCode}) after {Restarts} restarts that never became healthy: left stopped. Start it from the dashboard once the cause is fixed.",
+            logger.LogError(
+                "Exited (code {ExitCode}) after {Restarts} restarts that never became healthy: left stopped. "
+                    + "Start it from the dashboard once the cause is fixed.",
                 exited.Snapshot.ExitCode, policy.MaxConsecutiveRestarts);
             return;
         }

@@ -4,7 +4,7 @@ using OrderPipeline.Tests.Shared;
 
 namespace OrderPipeline.UnitTests.Outages;
 
-/// <summary>Issue 10, point 3: an order transaction's lock waits, over all its attempts, fit in the visibility timeout.</summary>
+/// <summary>An order transaction's lock waits, over all its attempts, fit in the visibility timeout.</summary>
 [Trait("Category", "Unit")]
 public sealed class LockWaitBudgetTests
 {

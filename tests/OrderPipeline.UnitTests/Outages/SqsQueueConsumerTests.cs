@@ -28,7 +28,8 @@ public sealed class SqsQueueConsumerTests : IAsyncDisposable
     public SqsQueueConsumerTests()
     {
         _telemetry = new MessagingTelemetry(_services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
-        _breaker = new OutageBreaker(_database, Options.Create(OutageBreakerTests.QuickProbes), _telemetry, TimeProvider.System, NullLogger<OutageBreaker>.Instance);
+        _breaker = new OutageBreaker(_database, Options.Create(OutageBreakerTests.QuickProbes), _telemetry, TimeProvider.System,
+            NullLogger<OutageBreaker>.Instance);
     }
 
     public async ValueTask DisposeAsync()
@@ -76,7 +77,10 @@ public sealed class SqsQueueConsumerTests : IAsyncDisposable
         }
     }
 
-    /// <summary>Settles messages together, as the Processor does; the messages named in <see cref="ScriptedHandler.Broken"/> fail the batch they are in.</summary>
+    /// <summary>
+    /// Settles messages together, as the Processor does; the messages named in <see cref="ScriptedHandler.Broken"/> fail
+    /// the batch they are in.
+    /// </summary>
     private sealed class ScriptedBatchHandler(ScriptedHandler single) : IMessageBatchHandler
     {
         public ConcurrentQueue<int> BatchSizes { get; } = new();
@@ -98,7 +102,8 @@ public sealed class SqsQueueConsumerTests : IAsyncDisposable
         }
     }
 
-    private async Task<SqsQueueConsumer> StartAsync(IAmazonSQS sqs, string queue, IMessageHandler handler, SqsConsumerOptions? settings = null, OutageOptions? outage = null)
+    private async Task<SqsQueueConsumer> StartAsync(
+        IAmazonSQS sqs, string queue, IMessageHandler handler, SqsConsumerOptions? settings = null, OutageOptions? outage = null)
     {
         var options = Options.Create(settings ?? new SqsConsumerOptions { Pollers = 1, RetryDelaySeconds = 2 });
         var processor = new MessageBatchProcessor(handler, _telemetry, options, NullLogger<MessageBatchProcessor>.Instance, _database);
@@ -216,7 +221,8 @@ public sealed class SqsQueueConsumerTests : IAsyncDisposable
 
         Volatile.Write(ref down, false);
         _database.Up = true;
-        await Until(() => sqsA.Deleted.Contains("receipt-order-1") && sqsB.Deleted.Contains("receipt-notification-1"), "both messages handled after the outage");
+        await Until(() => sqsA.Deleted.Contains("receipt-order-1") && sqsB.Deleted.Contains("receipt-notification-1"),
+            "both messages handled after the outage");
         Assert.False(_breaker.IsOpen);
         Assert.Equal(["order-1"], handlerA.Handled);
         Assert.Equal(["notification-1"], handlerB.Handled);
@@ -270,9 +276,11 @@ public sealed class SqsQueueConsumerTests : IAsyncDisposable
     public async Task An_invalid_message_is_never_an_outage_whatever_it_wraps()
     {
         var handler = new ThrowingHandler(new InvalidMessageException("not an event", new TimeoutException()));
-        var processor = new MessageBatchProcessor(handler, _telemetry, Options.Create(new SqsConsumerOptions()), NullLogger<MessageBatchProcessor>.Instance, _database);
+        var processor = new MessageBatchProcessor(handler, _telemetry, Options.Create(new SqsConsumerOptions()),
+            NullLogger<MessageBatchProcessor>.Instance, _database);
 
-        var outcome = await processor.HandleAsync("q", new InboundMessage("m", "x", new Dictionary<string, string>(), 1), TestContext.Current.CancellationToken);
+        var outcome = await processor.HandleAsync("q", new InboundMessage("m", "x", new Dictionary<string, string>(), 1),
+            TestContext.Current.CancellationToken);
 
         Assert.False(outcome.Handled);
         Assert.False(outcome.IsOutage);

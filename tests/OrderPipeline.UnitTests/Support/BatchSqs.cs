@@ -17,14 +17,16 @@ namespace OrderPipeline.UnitTests.Support;
 /// SQS for the Api's sends, in memory: records every SendMessageBatch and answers it through <see cref="Answer"/>
 /// (by default every entry stored). Never reaches the network.
 /// </summary>
-public sealed class BatchSqs() : AmazonSQSClient(new BasicAWSCredentials("AKIDEXAMPLE", "secret"), new AmazonSQSConfig { RegionEndpoint = RegionEndpoint.USEast1 })
+public sealed class BatchSqs()
+    : AmazonSQSClient(new BasicAWSCredentials("AKIDEXAMPLE", "secret"), new AmazonSQSConfig { RegionEndpoint = RegionEndpoint.USEast1 })
 {
     public const string QueueUrl = "https://sqs.us-east-1.amazonaws.com/123456789012/order-created";
 
     /// <summary>Every call's message bodies, in the order the calls were made.</summary>
     public ConcurrentQueue<IReadOnlyList<string>> Calls { get; } = new();
 
-    public Func<SendMessageBatchRequest, CancellationToken, Task<SendMessageBatchResponse>> Answer { get; set; } = (request, _) => Task.FromResult(Stored(request));
+    public Func<SendMessageBatchRequest, CancellationToken, Task<SendMessageBatchResponse>> Answer { get; set; } =
+        (request, _) => Task.FromResult(Stored(request));
 
     public static SendMessageBatchResponse Stored(SendMessageBatchRequest request) => new()
     {
@@ -35,8 +37,10 @@ public sealed class BatchSqs() : AmazonSQSClient(new BasicAWSCredentials("AKIDEX
     /// <summary>Stores every entry but those <paramref name="refuse"/> picks, which SQS refuses entry by entry.</summary>
     public static SendMessageBatchResponse Refusing(SendMessageBatchRequest request, Func<string, bool> refuse) => new()
     {
-        Successful = [.. request.Entries.Where(e => !refuse(e.MessageBody)).Select(e => new SendMessageBatchResultEntry { Id = e.Id, MessageId = "m-" + e.Id })],
-        Failed = [.. request.Entries.Where(e => refuse(e.MessageBody)).Select(e => new BatchResultErrorEntry { Id = e.Id, Code = "InvalidParameterValue", Message = "refused", SenderFault = true })],
+        Successful = [.. request.Entries.Where(e => !refuse(e.MessageBody))
+            .Select(e => new SendMessageBatchResultEntry { Id = e.Id, MessageId = "m-" + e.Id })],
+        Failed = [.. request.Entries.Where(e => refuse(e.MessageBody))
+            .Select(e => new BatchResultErrorEntry { Id = e.Id, Code = "InvalidParameterValue", Message = "refused", SenderFault = true })],
     };
 
     public override Task<SendMessageBatchResponse> SendMessageBatchAsync(SendMessageBatchRequest request, CancellationToken cancellationToken = default)

@@ -65,7 +65,10 @@ public class FakeSqs : DispatchProxy
             nameof(IAmazonSQS.ChangeMessageVisibilityBatchAsync) => ChangeVisibilityBatch((List<ChangeMessageVisibilityBatchRequestEntry>)args[1]!),
             nameof(IAmazonSQS.GetQueueAttributesAsync) => Task.FromResult(new GetQueueAttributesResponse
             {
-                Attributes = new Dictionary<string, string> { ["VisibilityTimeout"] = VisibilityTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+                Attributes = new Dictionary<string, string>
+                {
+                    ["VisibilityTimeout"] = VisibilityTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                },
             }),
             nameof(IAmazonSQS.Dispose) => null,
             _ => throw new NotSupportedException($"FakeSqs does not do {targetMethod?.Name}"),
