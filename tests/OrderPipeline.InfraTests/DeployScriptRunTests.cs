@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.RegularExpressions;
 using OrderPipeline.Testing;
 using Xunit;
+using OrderPipeline.Tests.Shared;
 
 namespace OrderPipeline.InfraTests;
 
@@ -285,10 +286,8 @@ public sealed partial class DeployScriptRunTests : IDisposable
         var startInfo = new ProcessStartInfo(program)
         {
             WorkingDirectory = RepositoryRoot.Path,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
+            // Its input is closed at once: a script that asks a question fails instead of waiting.
             RedirectStandardInput = true,
-            UseShellExecute = false,
         };
         foreach (var argument in arguments)
         {
@@ -310,24 +309,7 @@ public sealed partial class DeployScriptRunTests : IDisposable
             }
         }
 
-        using var process = Process.Start(startInfo) ?? throw new InvalidOperationException($"{program} did not start");
-        process.StandardInput.Close();
-        var cancellation = TestContext.Current.CancellationToken;
-        var stdout = process.StandardOutput.ReadToEndAsync(cancellation);
-        var stderr = process.StandardError.ReadToEndAsync(cancellation);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-        timeout.CancelAfter(TimeSpan.FromMinutes(1));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        return (process.ExitCode, $"{await stdout}{await stderr}");
+        return await ChildProcess.RunAsync(startInfo, TimeSpan.FromMinutes(1), TestContext.Current.CancellationToken);
     }
 
     private void WriteFake(string name, string body)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using OrderPipeline.Testing;
 using Xunit;
+using OrderPipeline.Tests.Shared;
 
 namespace OrderPipeline.InfraTests;
 
@@ -44,9 +45,6 @@ public sealed class OfflineValidatorTests
         var startInfo = new ProcessStartInfo(FindNode(root))
         {
             WorkingDirectory = root,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
         };
         startInfo.ArgumentList.Add(Path.Combine("infra", "validate", "validate.mjs"));
         foreach (var argument in arguments)
@@ -54,23 +52,7 @@ public sealed class OfflineValidatorTests
             startInfo.ArgumentList.Add(argument);
         }
 
-        using var process = Process.Start(startInfo) ?? throw new InvalidOperationException("node did not start");
-        var cancellation = TestContext.Current.CancellationToken;
-        var stdout = process.StandardOutput.ReadToEndAsync(cancellation);
-        var stderr = process.StandardError.ReadToEndAsync(cancellation);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-        timeout.CancelAfter(Timeout);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        return (process.ExitCode, $"{await stdout}{await stderr}");
+        return await ChildProcess.RunAsync(startInfo, Timeout, TestContext.Current.CancellationToken);
     }
 
     /// <summary>`node` from PATH, else the Node that eng/sqs-emulator installs as an npm package.</summary>

@@ -128,9 +128,6 @@ public sealed class GeneratedClientTests(InfrastructureFixture infra)
         var startInfo = new ProcessStartInfo(program)
         {
             WorkingDirectory = directory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
         };
         foreach (var argument in arguments)
         {
@@ -149,21 +146,7 @@ public sealed class GeneratedClientTests(InfrastructureFixture infra)
             startInfo.Environment.Remove(name);
         }
 
-        using var process = Process.Start(startInfo) ?? throw new InvalidOperationException($"{program} did not start");
-        var stdout = process.StandardOutput.ReadToEndAsync(Cancellation);
-        var stderr = process.StandardError.ReadToEndAsync(Cancellation);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Cancellation);
-        timeout.CancelAfter(limit);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{program} {string.Join(' ', arguments)} ran over {limit}: {await stdout}{await stderr}");
-        }
-        return (process.ExitCode, $"{await stdout}{await stderr}");
+        return await ChildProcess.RunAsync(startInfo, limit, Cancellation);
     }
 
     /// <summary>A standalone project: outside the repository, so none of its props or central package versions apply.</summary>
