@@ -108,7 +108,16 @@ public sealed class PipelineSystem : IAsyncDisposable
         try
         {
             await app.StartAsync(timeout.Token);
-            await app.ResourceNotifications.WaitForResourceAsync("migrations", KnownResourceStates.Finished, timeout.Token);
+            // Ended one way or the other: a migration step that failed to start is not waited on until the timeout.
+            var migrated = await app.ResourceNotifications.WaitForResourceAsync("migrations",
+                e => e.Snapshot.State?.Text is { } state && (state == KnownResourceStates.Finished || state == KnownResourceStates.FailedToStart
+                    || state == KnownResourceStates.Exited), timeout.Token);
+            if (migrated.Snapshot.State?.Text != KnownResourceStates.Finished || migrated.Snapshot.ExitCode is not (0 or null))
+            {
+                throw new InvalidOperationException($"The migration step ended {migrated.Snapshot.State?.Text} (exit code "
+                    + $"{migrated.Snapshot.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "none"}). Its console:\n"
+                    + string.Join('\n', (await ConsoleOfAsync(app, migrated.Resource)).TakeLast(40)));
+            }
             foreach (var name in options.Services ? ["orders", "sqs", "api", .. processors, "notifier"] : new[] { "orders", "sqs" })
             {
                 await app.ResourceNotifications.WaitForResourceHealthyAsync(name, timeout.Token);
@@ -122,6 +131,27 @@ public sealed class PipelineSystem : IAsyncDisposable
             await system.DisposeAsync(stop: false);
             throw;
         }
+    }
+
+    /// <summary>Everything a resource has written to its console so far, as the AppHost keeps it.</summary>
+    public Task<IReadOnlyList<string>> ConsoleOfAsync(string resourceName) => ConsoleOfAsync(App, Resource(resourceName));
+
+    private static async Task<IReadOnlyList<string>> ConsoleOfAsync(DistributedApplication app, IResource resource)
+    {
+        var lines = new List<string>();
+        using var done = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        try
+        {
+            await foreach (var batch in app.Services.GetRequiredService<ResourceLoggerService>().GetAllAsync(resource).WithCancellation(done.Token))
+            {
+                lines.AddRange(batch.Select(l => l.Content));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The backlog was read.
+        }
+        return lines;
     }
 
     /// <summary>A client for the emulator, with the credentials the services get (the emulator takes any).</summary>

@@ -25,17 +25,16 @@ public static class MySqlBuilderExtensions
     /// <remarks>
     /// The server's data live in <c>.data/{name}</c> beside the AppHost unless <see cref="WithDataDirectory"/> says
     /// otherwise. The resource has a health check: a resource that waits for it waits until it answers queries.
+    /// A server that is not installed fails to start, and its console says how to install it.
     /// </remarks>
-    /// <exception cref="DistributedApplicationException">MariaDB is not installed.</exception>
     public static IResourceBuilder<MySqlServerResource> AddMySql(this IDistributedApplicationBuilder builder, [ResourceName] string name,
         IResourceBuilder<ParameterResource>? password = null, int? port = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrEmpty(name);
 
-        var serverPath = MariaDb.Find("mariadbd")
-            ?? throw new DistributedApplicationException(
-                "MariaDB is not installed: run 'bash eng/setup.sh' (or 'apt-get install -y mariadb-server mariadb-client').");
+        // Found when it starts, not when the model is built: publishing or deploying needs no local MariaDB.
+        var serverPath = MariaDb.Find("mariadbd") ?? "mariadbd";
         var passwordParameter = password?.Resource
             ?? ParameterResourceBuilderExtensions.CreateDefaultPasswordParameter(builder, $"{name}-password", special: false);
         var server = new MySqlServerResource(name, serverPath, Path.Combine(builder.AppHostDirectory, ".data", name), passwordParameter);
@@ -72,6 +71,11 @@ public static class MySqlBuilderExtensions
             })
             .OnBeforeResourceStarted(async (resource, @event, cancellationToken) =>
             {
+                if (MariaDb.Find("mariadbd") is null)
+                {
+                    throw new DistributedApplicationException(
+                        "MariaDB is not installed: run 'bash eng/setup.sh' (or 'apt-get install -y mariadb-server mariadb-client').");
+                }
                 var logger = @event.Services.GetRequiredService<ResourceLoggerService>().GetLogger(resource);
                 var reset = resource.TryGetLastAnnotation<ResetDataAnnotation>(out var annotation) && annotation.TryTake();
                 await MariaDbDataDirectory.PrepareAsync(resource, reset, logger, cancellationToken).ConfigureAwait(false);

