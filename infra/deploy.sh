@@ -1,31 +1,44 @@
 #!/usr/bin/env bash
-# Builds the three services and the migration step, uploads them to an S3 artifacts bucket and deploys
-# infra/template.yaml with CloudFormation, then invokes the Migrations function once to apply the database schema.
+# Deploys OrderPipeline to AWS: packages the three services and the migration step (package.sh), uploads them to an
+# S3 artifacts bucket, deploys infra/template.yaml with CloudFormation, then invokes the Migrations function once to
+# apply the database schema. `aspire deploy` runs the same steps of this script, one at a time (--step).
 #
-# Usage: infra/deploy.sh [--dry-run] STACK REGION [ParameterKey=Value ...]
+# Usage: infra/deploy.sh [--dry-run] [--package DIR] [--step STEP --state FILE] STACK REGION [ParameterKey=Value ...]
 #   STACK      CloudFormation stack name (also the prefix of resource names, lower-cased)
 #   REGION     AWS region with the Lambda Web Adapter layer, e.g. eu-west-1
 #   extra      template parameter overrides, e.g. JwtIssuer=https://... JwtAudience=... AlarmEmail=ops@example.com
 #              (JwtIssuer and JwtAudience are required when the stack is created)
 #   --dry-run  check the parameters and print every command that would change something, without running it
-# Environment: AWS credentials as for the AWS CLI v2; ARTIFACTS_BUCKET to use an existing bucket.
+#   --package  deploy the folder package.sh (or `aspire publish`) wrote, instead of packaging now
+#   --step     run one step: check, bucket, upload, stack, proxy, migrate, protect or outputs, in that order; check
+#              writes what the later steps read to --state FILE (a dry run's plan is a check with --dry-run, and so on)
+# Environment: AWS credentials as for the AWS CLI v2; ARTIFACTS_BUCKET to use an existing bucket; RDS_CA_BUNDLE to
+# package with a CA bundle file instead of downloading it (see package.sh).
 # Runs on bash 3.2 (macOS) and later.
 set -euo pipefail
 
 usage() {
-  sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
 DRY_RUN=false
+PACKAGE=""
+STEP=""
+STATE=""
 POSITIONAL=()
-for argument in "$@"; do
-  case "$argument" in
+while [ $# -gt 0 ]; do
+  case "$1" in
     --dry-run) DRY_RUN=true ;;
+    --package|--step|--state)
+      [ $# -ge 2 ] || usage
+      case "$1" in --package) PACKAGE="$2" ;; --step) STEP="$2" ;; --state) STATE="$2" ;; esac
+      shift ;;
     -h|--help) usage ;;
-    -*) echo "unknown option: $argument" >&2; usage ;;
-    *) POSITIONAL+=("$argument") ;;
+    -*) echo "unknown option: $1" >&2; usage ;;
+    *) POSITIONAL+=("$1") ;;
   esac
+  shift
 done
 [ ${#POSITIONAL[@]} -ge 2 ] || usage
 
@@ -77,64 +90,87 @@ if has_override DeletionProtection; then
   case "$WANTED_DELETION_PROTECTION" in true|false) ;; *) die "DeletionProtection must be true or false." ;; esac
 fi
 
+STEPS="check bucket upload stack proxy migrate protect outputs"
+if [ -n "$STEP" ]; then
+  case " $STEPS " in *" $STEP "*) ;; *) die "unknown step '$STEP' (one of: $STEPS)." ;; esac
+  [ -n "$STATE" ] || die "--step needs --state FILE, where check writes what the later steps read."
+  [ "$STEP" = check ] || [ -f "$STATE" ] || die "no state in $STATE: run --step check first."
+  case "$STEP" in upload|stack) [ -n "$PACKAGE" ] || die "--step $STEP needs --package DIR." ;; esac
+fi
+if [ -n "$PACKAGE" ]; then
+  [ -f "$PACKAGE/parameters.json" ] && [ -f "$PACKAGE/template.yaml" ] \
+    || die "$PACKAGE holds no package (template.yaml and parameters.json): run infra/package.sh or aspire publish."
+  PACKAGE="$(cd "$PACKAGE" && pwd)"
+fi
+
 require_command aws "Install the AWS CLI v2 and configure credentials."
-require_command dotnet "Install the .NET 10 SDK."
-require_command zip "On Debian/Ubuntu: apt-get install zip (macOS has it)."
-require_command curl
 aws --version 2>&1 | grep -q '^aws-cli/2\.' || die "the AWS CLI v2 is required ($(aws --version 2>&1))."
 
-# run COMMAND...: a command that changes something; under --dry-run it is printed instead.
-run() {
-  if $DRY_RUN; then
-    printf 'DRY-RUN:'
-    printf ' %q' "$@"
-    printf '\n'
-  else
-    "$@"
-  fi
-}
-
-if ACCOUNT_ID="$(aws sts get-caller-identity --query Account --output text 2>/dev/null)"; then
-  :
-elif $DRY_RUN; then
-  ACCOUNT_ID="ACCOUNT"   # a dry run without credentials still shows what it would do
-else
-  die "no usable AWS credentials."
-fi
-BUCKET="$(artifacts_bucket "$STACK" "$ACCOUNT_ID" "$REGION")"
-DEPLOYMENT_ID="$(date -u +%Y%m%dT%H%M%SZ)"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 
-# A stack that exists is updated; a new one is created with deletion protection off (a failed first create must be
-# able to roll back and delete its database) and protected by an update once it exists. A stack left in
-# ROLLBACK_COMPLETE by a failed create can only be deleted.
-STACK_STATUS="$(aws cloudformation describe-stacks --region "$REGION" --stack-name "$STACK" \
-  --query 'Stacks[0].StackStatus' --output text 2>/dev/null || echo NONE)"
-case "$STACK_STATUS" in
-  NONE) FIRST_CREATE=true ;;
-  ROLLBACK_COMPLETE)
-    die "stack $STACK is in ROLLBACK_COMPLETE (its first create failed): delete it with infra/teardown.sh $STACK $REGION, then deploy again." ;;
-  *_IN_PROGRESS) die "stack $STACK is busy ($STACK_STATUS); wait until it is done." ;;
-  *) FIRST_CREATE=false ;;
-esac
-if $FIRST_CREATE; then
-  has_override JwtIssuer && has_override JwtAudience \
-    || die "a new stack needs JwtIssuer=https://<issuer>/ and JwtAudience=<audience> (the HTTP API's JWT authorizer)."
-  DELETION_PROTECTION_NOW="false"
-else
-  DELETION_PROTECTION_NOW="$WANTED_DELETION_PROTECTION"
-fi
+# ---------------------------------------------------------------------------------------------------------------
+# check: credentials, and whether the stack is new. A stack that exists is updated; a new one is created with deletion
+# protection off (a failed first create must be able to roll back and delete its database) and protected by an update
+# once it exists. A stack left in ROLLBACK_COMPLETE by a failed create can only be deleted.
+# ---------------------------------------------------------------------------------------------------------------
+check_step() {
+  if ACCOUNT_ID="$(aws sts get-caller-identity --query Account --output text 2>/dev/null)"; then
+    :
+  elif $DRY_RUN; then
+    ACCOUNT_ID="ACCOUNT"   # a dry run without credentials still shows what it would do
+  else
+    die "no usable AWS credentials."
+  fi
+  local status
+  status="$(aws cloudformation describe-stacks --region "$REGION" --stack-name "$STACK" \
+    --query 'Stacks[0].StackStatus' --output text 2>/dev/null || echo NONE)"
+  case "$status" in
+    NONE) FIRST_CREATE=true ;;
+    ROLLBACK_COMPLETE)
+      die "stack $STACK is in ROLLBACK_COMPLETE (its first create failed): delete it with infra/teardown.sh $STACK $REGION, then deploy again." ;;
+    *_IN_PROGRESS) die "stack $STACK is busy ($status); wait until it is done." ;;
+    *) FIRST_CREATE=false ;;
+  esac
+  if $FIRST_CREATE; then
+    has_override JwtIssuer && has_override JwtAudience \
+      || die "a new stack needs JwtIssuer=https://<issuer>/ and JwtAudience=<audience> (the HTTP API's JWT authorizer)."
+  fi
+  DEPLOYMENT_ID="$(date -u +%Y%m%dT%H%M%SZ)"
+  if [ -n "$STATE" ]; then
+    printf 'ACCOUNT_ID=%s\nFIRST_CREATE=%s\nDEPLOYMENT_ID=%s\n' "$ACCOUNT_ID" "$FIRST_CREATE" "$DEPLOYMENT_ID" > "$STATE"
+  fi
+  set_derived
+  echo "==> Stack $STACK in $REGION (account $ACCOUNT_ID), resource prefix '$ENVIRONMENT_NAME', artifacts bucket $BUCKET, deployment $DEPLOYMENT_ID"
+  if $DRY_RUN; then echo "    dry run: nothing is built, uploaded, deployed or invoked; the commands are printed"; fi
+  if $FIRST_CREATE; then echo "    new stack: created with DeletionProtection=false, then updated to $WANTED_DELETION_PROTECTION"; fi
+}
 
-echo "==> Stack $STACK in $REGION (account $ACCOUNT_ID), resource prefix '$ENVIRONMENT_NAME', artifacts bucket $BUCKET, deployment $DEPLOYMENT_ID"
-$DRY_RUN && echo "    dry run: nothing is built, uploaded, deployed or invoked; the commands are printed"
-$FIRST_CREATE && echo "    new stack: created with DeletionProtection=false, then updated to $WANTED_DELETION_PROTECTION"
+# read_state: what check found, for a step run on its own.
+read_state() {
+  ACCOUNT_ID="$(sed -n 's/^ACCOUNT_ID=\([0-9A-Z]*\)$/\1/p' "$STATE")"
+  FIRST_CREATE="$(sed -n 's/^FIRST_CREATE=\([a-z]*\)$/\1/p' "$STATE")"
+  case "$FIRST_CREATE" in true|false) ;; *) FIRST_CREATE="" ;; esac
+  DEPLOYMENT_ID="$(sed -n 's/^DEPLOYMENT_ID=\([0-9A-Z]*\)$/\1/p' "$STATE")"
+  [ -n "$ACCOUNT_ID" ] && [ -n "$FIRST_CREATE" ] && [ -n "$DEPLOYMENT_ID" ] || die "$STATE is not what --step check writes."
+  set_derived
+}
+
+set_derived() {
+  BUCKET="$(artifacts_bucket "$STACK" "$ACCOUNT_ID" "$REGION")"
+  if $FIRST_CREATE; then DELETION_PROTECTION_NOW="false"; else DELETION_PROTECTION_NOW="$WANTED_DELETION_PROTECTION"; fi
+  PROXY_NAME="${ENVIRONMENT_NAME}-proxy"
+}
 
 # ---------------------------------------------------------------------------------------------------------------
-# Artifacts bucket: private, encrypted, old artifacts expire after 90 days (Lambda keeps its own copy of the code).
-# Tagged as created by this script, so that teardown.sh deletes it (and never a bucket it did not create).
+# bucket: private, encrypted, old artifacts expire after 90 days (Lambda keeps its own copy of the code). Tagged as
+# created by this script, so that teardown.sh deletes it (and never a bucket it did not create).
 # ---------------------------------------------------------------------------------------------------------------
-if ! aws s3api head-bucket --bucket "$BUCKET" --region "$REGION" >/dev/null 2>&1; then
+bucket_step() {
+  if aws s3api head-bucket --bucket "$BUCKET" --region "$REGION" >/dev/null 2>&1; then
+    echo "==> Artifacts bucket $BUCKET exists"
+    return
+  fi
   echo "==> Creating artifacts bucket $BUCKET"
   if [ "$REGION" = "us-east-1" ]; then
     run aws s3api create-bucket --bucket "$BUCKET" --region "$REGION"
@@ -151,76 +187,70 @@ if ! aws s3api head-bucket --bucket "$BUCKET" --region "$REGION" >/dev/null 2>&1
     --lifecycle-configuration '{"Rules":[{"ID":"expire-old-artifacts","Status":"Enabled","Filter":{"Prefix":""},"Expiration":{"Days":90},"AbortIncompleteMultipartUpload":{"DaysAfterInitiation":1}}]}'
   run aws s3api put-bucket-tagging --bucket "$BUCKET" --region "$REGION" \
     --tagging "TagSet=[{Key=$ARTIFACTS_BUCKET_TAG_KEY,Value=$STACK}]"
-fi
+}
 
 # ---------------------------------------------------------------------------------------------------------------
-# TLS trust: the connection strings verify the server certificate (SslMode=VerifyFull) against
-# /var/task/certs/rds-ca-bundle.pem, which every zip carries: the RDS global bundle (the instance's certificate) and
-# the Amazon Trust Services roots (RDS Proxy presents a certificate from AWS Certificate Manager, which chains to
-# them). Downloaded at each deployment so that CA rotations reach the functions; never committed.
+# The package: the folder package.sh writes (template.yaml, parameters.json, functions/*.zip). Each zip is named by a
+# hash of its content and uploaded as <stack>/<name>, so that unchanged code is not uploaded again.
 # ---------------------------------------------------------------------------------------------------------------
-RDS_CA_BUNDLE_URL="https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem"
-AMAZON_ROOT_CA_URLS="https://www.amazontrust.com/repository/AmazonRootCA1.pem https://www.amazontrust.com/repository/AmazonRootCA2.pem https://www.amazontrust.com/repository/AmazonRootCA3.pem https://www.amazontrust.com/repository/AmazonRootCA4.pem"
-CA_BUNDLE="$WORK/rds-ca-bundle.pem"
-echo "==> Downloading the RDS CA bundle and the Amazon root CAs"
-run curl -fsSL --retry 3 -o "$WORK/rds-global-bundle.pem" "$RDS_CA_BUNDLE_URL"
-for url in $AMAZON_ROOT_CA_URLS; do
-  run curl -fsSL --retry 3 -o "$WORK/$(basename "$url")" "$url"
-done
-if ! $DRY_RUN; then
-  cat "$WORK/rds-global-bundle.pem" "$WORK"/AmazonRootCA*.pem > "$CA_BUNDLE"
-  [ "$(grep -c 'BEGIN CERTIFICATE' "$CA_BUNDLE")" -ge 5 ] || die "the CA bundle downloaded from $RDS_CA_BUNDLE_URL looks wrong."
-fi
-
-# ---------------------------------------------------------------------------------------------------------------
-# Build: framework-dependent, ReadyToRun (less JIT at a cold start) for the managed dotnet10 runtime on arm64, one zip
-# per function (the three services and the migration step) with the CA bundle at certs/rds-ca-bundle.pem, uploaded
-# under a key derived from the zip's content, so that unchanged code is not uploaded again.
-# ---------------------------------------------------------------------------------------------------------------
-for service in Api Processor Notifier Migrations; do
-  project="$REPO_ROOT/src/OrderPipeline.$service/OrderPipeline.$service.csproj"
-  [ -f "$project" ] || die "project not found: $project"
-  lower="$(printf '%s' "$service" | tr '[:upper:]' '[:lower:]')"
-  out="$WORK/publish/$lower"
-
-  echo "==> dotnet publish OrderPipeline.$service (linux-arm64, ReadyToRun)"
-  run dotnet publish "$project" -c Release -r linux-arm64 --self-contained false -p:PublishReadyToRun=true -o "$out" -nologo -v quiet
-  run mkdir -p "$out/certs"
-  run cp "$CA_BUNDLE" "$out/certs/rds-ca-bundle.pem"
-
-  if $DRY_RUN; then
-    hash="CONTENTHASH"
-  else
-    [ -f "$out/OrderPipeline.$service.dll" ] || die "publish produced no OrderPipeline.$service.dll"
-    hash="$(cd "$out" && find . -type f | LC_ALL=C sort | while IFS= read -r file; do
-      printf '%s  %s\n' "$(sha256_of_stdin < "$file")" "$file"
-    done | sha256_of_stdin | cut -c1-16)"
+package_step() {
+  if [ -z "$PACKAGE" ]; then
+    PACKAGE="$WORK/package"
+    if $DRY_RUN; then
+      bash "$SCRIPT_DIR/package.sh" --dry-run "$PACKAGE"
+    else
+      bash "$SCRIPT_DIR/package.sh" "$PACKAGE"
+    fi
   fi
-  if $DRY_RUN; then
-    echo "DRY-RUN: (cd $out && zip -q -r -X $WORK/$lower.zip .)"
-  else
-    (cd "$out" && zip -q -r -X "$WORK/$lower.zip" .)
-  fi
-  key="$STACK/$lower-$hash.zip"
-  if aws s3api head-object --bucket "$BUCKET" --key "$key" --region "$REGION" >/dev/null 2>&1; then
-    echo "    s3://$BUCKET/$key already uploaded"
-  else
-    echo "    uploading s3://$BUCKET/$key"
-    run aws s3 cp "$WORK/$lower.zip" "s3://$BUCKET/$key" --region "$REGION" --only-show-errors
-  fi
-  printf -v "${service}_CODE_KEY" '%s' "$key"
-done
+}
+
+# package_file SERVICE: the file name package.sh gave the function's zip (its parameters.json's <Service>CodeKey).
+package_file() {
+  local name
+  name="$(sed -n "s/.*\"ParameterKey\": \"$1CodeKey\", \"ParameterValue\": \"\([a-z]*-[A-Za-z0-9]*\.zip\)\".*/\1/p" "$PACKAGE/parameters.json")"
+  [ -n "$name" ] || die "$PACKAGE/parameters.json names no $1CodeKey."
+  printf '%s' "$name"
+}
+
+read_code_keys() {
+  Api_CODE_KEY="$STACK/$(package_file Api)"
+  Processor_CODE_KEY="$STACK/$(package_file Processor)"
+  Notifier_CODE_KEY="$STACK/$(package_file Notifier)"
+  Migrations_CODE_KEY="$STACK/$(package_file Migrations)"
+}
+
+upload_step() {
+  local service key file
+  read_code_keys
+  echo "==> Uploading the function packages to s3://$BUCKET/$STACK/"
+  for service in Api Processor Notifier Migrations; do
+    key="$STACK/$(package_file "$service")"
+    file="$PACKAGE/functions/${key#"$STACK/"}"
+    if aws s3api head-object --bucket "$BUCKET" --key "$key" --region "$REGION" >/dev/null 2>&1; then
+      echo "    s3://$BUCKET/$key already uploaded"
+    else
+      $DRY_RUN || [ -f "$file" ] || die "the package has no $file."
+      echo "    uploading s3://$BUCKET/$key"
+      run aws s3 cp "$file" "s3://$BUCKET/$key" --region "$REGION" --only-show-errors
+    fi
+  done
+}
 
 # ---------------------------------------------------------------------------------------------------------------
-# Deploy. DeploymentId changes at every deployment: each function gets a new version and its 'live' alias moves to it
-# (the previous versions stay, for a rollback with aws lambda update-alias).
+# stack: DeploymentId changes at every deployment, so each function gets a new version and its 'live' alias moves to
+# it (the previous versions stay, for a rollback with aws lambda update-alias).
 # ---------------------------------------------------------------------------------------------------------------
 # deploy_stack DELETION_PROTECTION
 deploy_stack() {
+  local other=() parameter
+  for parameter in ${EXTRA_PARAMETERS[@]+"${EXTRA_PARAMETERS[@]}"}; do
+    case "$parameter" in DeletionProtection=*) ;; *) other+=("$parameter") ;; esac
+  done
+  read_code_keys
   run aws cloudformation deploy \
     --region "$REGION" \
     --stack-name "$STACK" \
-    --template-file "$SCRIPT_DIR/template.yaml" \
+    --template-file "$PACKAGE/template.yaml" \
     --s3-bucket "$BUCKET" \
     --s3-prefix "$STACK/templates" \
     --capabilities CAPABILITY_IAM \
@@ -234,91 +264,110 @@ deploy_stack() {
       "MigrationsCodeKey=$Migrations_CODE_KEY" \
       "DeploymentId=$DEPLOYMENT_ID" \
       "DeletionProtection=$1" \
-      ${OTHER_PARAMETERS[@]+"${OTHER_PARAMETERS[@]}"}
+      ${other[@]+"${other[@]}"}
 }
-OTHER_PARAMETERS=()
-for parameter in ${EXTRA_PARAMETERS[@]+"${EXTRA_PARAMETERS[@]}"}; do
-  case "$parameter" in DeletionProtection=*) ;; *) OTHER_PARAMETERS+=("$parameter") ;; esac
-done
 
-echo "==> aws cloudformation deploy (creating RDS and RDS Proxy takes 15-30 minutes the first time)"
-deploy_stack "$DELETION_PROTECTION_NOW"
+stack_step() {
+  echo "==> aws cloudformation deploy (creating RDS and RDS Proxy takes 15-30 minutes the first time)"
+  deploy_stack "$DELETION_PROTECTION_NOW"
+}
 
 output() {
   aws cloudformation describe-stacks --region "$REGION" --stack-name "$STACK" \
     --query "Stacks[0].Outputs[?OutputKey=='$1'].OutputValue" --output text
 }
 
-if $DRY_RUN; then
-  MIGRATIONS_FUNCTION="${ENVIRONMENT_NAME}-migrations"
-else
-  MIGRATIONS_FUNCTION="$(output MigrationsFunctionName)"
-fi
-PROXY_NAME="${ENVIRONMENT_NAME}-proxy"
-
 # ---------------------------------------------------------------------------------------------------------------
-# Schema: the one migration step. The Migrations function (OrderPipeline.Migrations behind the Lambda Web Adapter)
-# applies each versioned migration in db/migrations that the database has not recorded yet (sample data only with
-# SeedSampleData=true), creates the services' IAM database users and grants, and answers
-# {"status":"applied","applied":[...]}; so it runs on every deployment. Wait until the proxy can reach the instance,
-# then invoke it once.
+# proxy and migrate: the one migration step. The Migrations function (OrderPipeline.Migrations behind the Lambda Web
+# Adapter) applies each versioned migration in db/migrations that the database has not recorded yet (sample data only
+# with SeedSampleData=true), creates the services' IAM database users and grants, and answers
+# {"status":"applied","applied":[...]}; so it runs on every deployment, once the proxy can reach the instance.
 # ---------------------------------------------------------------------------------------------------------------
-if $DRY_RUN; then
-  echo "DRY-RUN: wait until RDS Proxy $PROXY_NAME reports its target AVAILABLE, then invoke $MIGRATIONS_FUNCTION once with {} (3 attempts, 20 s apart)"
-else
+proxy_step() {
+  if $DRY_RUN; then
+    echo "DRY-RUN: wait until RDS Proxy $PROXY_NAME reports its target AVAILABLE (10 minutes at most)"
+    return
+  fi
   echo "==> Waiting for RDS Proxy $PROXY_NAME to report its target AVAILABLE"
+  local attempt state
   for attempt in $(seq 1 60); do
     # shellcheck disable=SC2016 # the backticks are a JMESPath literal, not a shell expansion
     state="$(aws rds describe-db-proxy-targets --region "$REGION" --db-proxy-name "$PROXY_NAME" \
       --query 'Targets[?Type==`RDS_INSTANCE`].TargetHealth.State | [0]' --output text 2>/dev/null || true)"
-    [ "$state" = "AVAILABLE" ] && break
+    [ "$state" = "AVAILABLE" ] && return
     [ "$attempt" -eq 60 ] && die "RDS Proxy target is '$state' after 10 minutes; check the proxy in the RDS console."
     sleep 10
   done
+}
 
-  echo "==> Waiting for $MIGRATIONS_FUNCTION to be ready"
-  aws lambda wait function-updated --region "$REGION" --function-name "$MIGRATIONS_FUNCTION"
+migrate_step() {
+  if $DRY_RUN; then
+    echo "DRY-RUN: invoke ${ENVIRONMENT_NAME}-migrations once with {} (3 attempts, 20 s apart)"
+    return
+  fi
+  local migrations_function attempt function_error
+  migrations_function="$(output MigrationsFunctionName)"
+  echo "==> Waiting for $migrations_function to be ready"
+  aws lambda wait function-updated --region "$REGION" --function-name "$migrations_function"
 
-  echo "==> Invoking $MIGRATIONS_FUNCTION once to apply the database schema"
+  echo "==> Invoking $migrations_function once to apply the database schema"
   for attempt in 1 2 3; do
     # The read timeout exceeds the function's 120 s timeout, so a slow migration is reported by Lambda, not cut off here.
     rm -f "$WORK/migrate.json"
-    function_error="$(aws lambda invoke --region "$REGION" --function-name "$MIGRATIONS_FUNCTION" --cli-binary-format raw-in-base64-out --cli-read-timeout 180 --payload '{}' --query 'FunctionError' --output text "$WORK/migrate.json")" || function_error="invoke failed"
+    function_error="$(aws lambda invoke --region "$REGION" --function-name "$migrations_function" --cli-binary-format raw-in-base64-out --cli-read-timeout 180 --payload '{}' --query 'FunctionError' --output text "$WORK/migrate.json")" || function_error="invoke failed"
     touch "$WORK/migrate.json"
     if { [ "$function_error" = "None" ] || [ -z "$function_error" ]; } && grep -q '"applied"' "$WORK/migrate.json"; then
       echo "    schema applied: $(cat "$WORK/migrate.json")"
-      break
+      return
     fi
     echo "    attempt $attempt failed (FunctionError=$function_error): $(cat "$WORK/migrate.json")" >&2
-    [ "$attempt" -eq 3 ] && die "the Migrations function could not apply the schema; see log group /aws/lambda/$MIGRATIONS_FUNCTION."
+    [ "$attempt" -eq 3 ] && die "the Migrations function could not apply the schema; see log group /aws/lambda/$migrations_function."
     sleep 20
   done
-fi
+}
 
 # ---------------------------------------------------------------------------------------------------------------
-# A new stack is protected once it exists: deletion protection on the database (a quick update of that one parameter)
-# and termination protection on the stack. teardown.sh lifts both.
+# protect: a new stack is protected once it exists: deletion protection on the database (a quick update of that one
+# parameter) and termination protection on the stack. teardown.sh lifts both.
 # ---------------------------------------------------------------------------------------------------------------
-if $FIRST_CREATE && [ "$WANTED_DELETION_PROTECTION" = "true" ]; then
-  echo "==> Turning on the database's deletion protection now that the stack exists"
-  deploy_stack true
-fi
-if $FIRST_CREATE; then
-  run aws cloudformation update-termination-protection --region "$REGION" --stack-name "$STACK" --enable-termination-protection
-fi
+protect_step() {
+  if $FIRST_CREATE && [ "$WANTED_DELETION_PROTECTION" = "true" ]; then
+    echo "==> Turning on the database's deletion protection now that the stack exists"
+    deploy_stack true
+  fi
+  if $FIRST_CREATE; then
+    run aws cloudformation update-termination-protection --region "$REGION" --stack-name "$STACK" --enable-termination-protection
+  fi
+}
 
-if $DRY_RUN; then
-  echo "Dry run complete: nothing was changed."
-  exit 0
+outputs_step() {
+  if $DRY_RUN; then
+    echo "Dry run complete: nothing was changed."
+    return
+  fi
+  echo "==> Stack outputs"
+  aws cloudformation describe-stacks --region "$REGION" --stack-name "$STACK" \
+    --query 'Stacks[0].Outputs[].[OutputKey,OutputValue]' --output table
+
+  local api_url
+  api_url="$(output ApiUrl)"
+  echo
+  echo "Try it (with an access token from your issuer):"
+  echo "  curl -s -X POST '$api_url/api/orders' -H \"authorization: Bearer \$TOKEN\" -H 'content-type: application/json' -d '{...}'"
+  echo "  curl -s '$api_url/api/orders/<order_id>' -H \"authorization: Bearer \$TOKEN\""
+  echo "Roll back a service: aws lambda update-alias --region $REGION --function-name ${ENVIRONMENT_NAME}-api --name live --function-version <previous>"
+}
+
+if [ -n "$STEP" ]; then
+  if [ "$STEP" = check ]; then check_step; else read_state; "${STEP}_step"; fi
+else
+  check_step
+  bucket_step
+  package_step
+  upload_step
+  stack_step
+  proxy_step
+  migrate_step
+  protect_step
+  outputs_step
 fi
-
-echo "==> Stack outputs"
-aws cloudformation describe-stacks --region "$REGION" --stack-name "$STACK" \
-  --query 'Stacks[0].Outputs[].[OutputKey,OutputValue]' --output table
-
-API_URL="$(output ApiUrl)"
-echo
-echo "Try it (with an access token from your issuer):"
-echo "  curl -s -X POST '$API_URL/api/orders' -H \"authorization: Bearer \$TOKEN\" -H 'content-type: application/json' -d '{...}'"
-echo "  curl -s '$API_URL/api/orders/<order_id>' -H \"authorization: Bearer \$TOKEN\""
-echo "Roll back a service: aws lambda update-alias --region $REGION --function-name ${ENVIRONMENT_NAME}-api --name live --function-version <previous>"

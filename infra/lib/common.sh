@@ -81,3 +81,14 @@ sha256_of_stdin() {
     shasum -a 256 | cut -d' ' -f1
   fi
 }
+
+# run COMMAND...: a command that changes something; with DRY_RUN=true it is printed instead.
+run() {
+  if ${DRY_RUN:-false}; then
+    printf 'DRY-RUN:'
+    printf ' %q' "$@"
+    printf '\n'
+  else
+    "$@"
+  fi
+}
