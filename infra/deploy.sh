@@ -77,11 +77,10 @@ override_value() {
   done
 }
 
-MANAGED_PARAMETERS="EnvironmentName CodeBucket ApiCodeKey ProcessorCodeKey NotifierCodeKey MigrationsCodeKey DeploymentId"
 for parameter in ${EXTRA_PARAMETERS[@]+"${EXTRA_PARAMETERS[@]}"}; do
   [[ "$parameter" =~ ^[A-Za-z0-9]+=.*$ ]] || die "parameter override '$parameter' is not Key=Value."
   for managed in $MANAGED_PARAMETERS; do
-    [ "${parameter%%=*}" != "$managed" ] || die "$managed is set by deploy.sh; do not override it."
+    [ "${parameter%%=*}" != "$managed" ] || die "$managed is set by deploy.sh or package.sh; do not override it."
   done
 done
 WANTED_DELETION_PROTECTION="true"
@@ -101,6 +100,13 @@ if [ -n "$PACKAGE" ]; then
   [ -f "$PACKAGE/parameters.json" ] && [ -f "$PACKAGE/template.yaml" ] \
     || die "$PACKAGE holds no package (template.yaml and parameters.json): run infra/package.sh or aspire publish."
   PACKAGE="$(cd "$PACKAGE" && pwd)"
+  # The parameters recorded in the package, unless given here too.
+  while IFS= read -r parameter; do
+    [ -n "$parameter" ] || continue
+    has_override "${parameter%%=*}" || EXTRA_PARAMETERS+=("$parameter")
+  done <<EOF
+$(sed -n 's/^ *{"ParameterKey": "\([A-Za-z0-9]*\)", "ParameterValue": "\([^"]*\)"},\{0,1\}$/\1=\2/p' "$PACKAGE/parameters.json" | grep -v '^[A-Za-z]*CodeKey=' || true)
+EOF
 fi
 
 require_command aws "Install the AWS CLI v2 and configure credentials."
@@ -351,6 +357,9 @@ outputs_step() {
 
   local api_url
   api_url="$(output ApiUrl)"
+  # Read by the Aspire pipeline for its summary: keep these two lines' form.
+  echo "API: $api_url"
+  echo "CloudWatch dashboard: $(output DashboardName)"
   echo
   echo "Try it (with an access token from your issuer):"
   echo "  curl -s -X POST '$api_url/api/orders' -H \"authorization: Bearer \$TOKEN\" -H 'content-type: application/json' -d '{...}'"

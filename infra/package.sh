@@ -2,15 +2,16 @@
 # Writes everything a deployment needs into one folder, touching no AWS account: the template, the four function
 # packages and the parameters that name them. `aspire publish` runs it; deploy.sh runs it unless given a package.
 #
-# Usage: infra/package.sh [--dry-run] OUTPUT
+# Usage: infra/package.sh [--dry-run] OUTPUT [ParameterKey=Value ...]
 #   OUTPUT     the folder to write: template.yaml, functions/<function>-<content hash>.zip, parameters.json
+#   extra      template parameters to record in parameters.json beside the code keys, e.g. JwtIssuer=https://...
 #   --dry-run  print every command that would build or download something, without running it
 # Environment: RDS_CA_BUNDLE, a PEM file to ship instead of downloading the RDS and Amazon root CAs (offline builds).
 # Runs on bash 3.2 (macOS) and later.
 set -euo pipefail
 
 usage() {
-  sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -24,12 +25,27 @@ for argument in "$@"; do
     *) POSITIONAL+=("$argument") ;;
   esac
 done
-[ ${#POSITIONAL[@]} -eq 1 ] || usage
+[ ${#POSITIONAL[@]} -ge 1 ] || usage
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
 # shellcheck source=lib/common.sh
 source "$SCRIPT_DIR/lib/common.sh"
+
+# Recorded as given; deploy.sh passes them on. A value stays on one line of the JSON, so it holds no quote, backslash
+# or line break.
+RECORDED=""
+if [ ${#POSITIONAL[@]} -gt 1 ]; then
+  for parameter in "${POSITIONAL[@]:1}"; do
+    [[ "$parameter" =~ ^[A-Za-z0-9]+=[^\"]*$ ]] && [ "$(printf '%s' "$parameter" | wc -l)" -eq 0 ] \
+      || die "parameter '$parameter' is not Key=Value without quotes, backslashes or line breaks."
+    for managed in $MANAGED_PARAMETERS DeletionProtection; do
+      [ "${parameter%%=*}" != "$managed" ] || die "$managed is set by deploy.sh or package.sh, not recorded in a package."
+    done
+    RECORDED="$RECORDED,
+  {\"ParameterKey\": \"${parameter%%=*}\", \"ParameterValue\": \"${parameter#*=}\"}"
+  done
+fi
 
 mkdir -p "${POSITIONAL[0]}"
 OUTPUT="$(cd "${POSITIONAL[0]}" && pwd)"
@@ -82,10 +98,11 @@ for service in Api Processor Notifier Migrations; do
   out="$WORK/publish/$lower"
 
   echo "==> dotnet publish OrderPipeline.$service (linux-arm64, ReadyToRun)"
-  # ContinuousIntegrationBuild maps the build's source paths to /_/ and the symbols are embedded: nothing in the
-  # assemblies names the machine or folder they were built in.
+  # Nothing in the assemblies names the folder, machine or commit they were built from: the source paths are mapped
+  # to /_/, the symbols embedded without Source Link, and the version carries no commit. The same code, the same zip.
   run dotnet publish "$project" -c Release -r linux-arm64 --self-contained false -p:PublishReadyToRun=true \
-    -p:ContinuousIntegrationBuild=true -p:DebugType=embedded -o "$out" -nologo -v quiet
+    -p:DebugType=embedded -p:EnableSourceLink=false -p:IncludeSourceRevisionInInformationalVersion=false \
+    "-p:PathMap=$REPO_ROOT=/_" -o "$out" -nologo -v quiet
   run mkdir -p "$out/certs"
   run cp "$CA_BUNDLE" "$out/certs/rds-ca-bundle.pem"
 
@@ -106,7 +123,7 @@ for service in Api Processor Notifier Migrations; do
 done
 
 cp "$SCRIPT_DIR/template.yaml" "$OUTPUT/template.yaml"
-# The code keys, as CloudFormation's parameter files write them, one per line (deploy.sh reads them with sed). The
-# object key in the artifacts bucket is <stack>/<file name>.
-printf '[\n%s\n]\n' "$PARAMETERS" > "$OUTPUT/parameters.json"
+# The code keys and the recorded parameters, as CloudFormation's parameter files write them, one per line (deploy.sh
+# reads them with sed). A code key's object in the artifacts bucket is <stack>/<file name>.
+printf '[\n%s%s\n]\n' "$PARAMETERS" "$RECORDED" > "$OUTPUT/parameters.json"
 echo "==> Package written to $OUTPUT: template.yaml, parameters.json and functions/"

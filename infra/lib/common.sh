@@ -70,6 +70,9 @@ artifacts_bucket() {
   printf '%s' "${prefix%-}${suffix}"
 }
 
+# The template parameters deploy.sh and package.sh set themselves, which no one may override.
+MANAGED_PARAMETERS="EnvironmentName CodeBucket ApiCodeKey ProcessorCodeKey NotifierCodeKey MigrationsCodeKey DeploymentId"
+
 # The tag deploy.sh puts on a bucket it creates; teardown.sh deletes a bucket only when it carries it for the stack.
 ARTIFACTS_BUCKET_TAG_KEY="orderpipeline:created-by-deploy-for-stack"
 

@@ -54,4 +54,15 @@ builder.AddProject<Projects.OrderPipeline_Notifier>("notifier")
     .WithReference(orders).WithReference(orderProcessed)
     .WaitFor(orderProcessed);
 
+// Deploying to AWS (docs/deployment.md): `aspire publish` packages the functions, `aspire deploy` deploys them with
+// infra/template.yaml, `aspire destroy` deletes the stack, each through the scripts in infra/. Asked for only then.
+if (builder.ExecutionContext.IsPublishMode)
+{
+    builder.AddCloudFormationStack("aws", builder.AddParameter("stack-name"), builder.AddParameter("region"),
+            Path.Combine(builder.AppHostDirectory, "..", "..", "infra"))
+        .WithTemplateParameter("JwtIssuer", builder.AddParameter("jwt-issuer"))
+        .WithTemplateParameter("JwtAudience", builder.AddParameter("jwt-audience"))
+        .WithTemplateParameter("AlarmEmail", builder.AddParameter("alarm-email"));
+}
+
 builder.Build().Run();
