@@ -47,6 +47,7 @@ public static class CloudFormationStackBuilderExtensions
             // Nothing to run on a laptop: the stack exists only for the pipelines.
             return builder.CreateResourceBuilder(stack);
         }
+        builder.Eventing.Subscribe<BeforeStartEvent>((@event, _) => RequireParametersWithoutCliAsync(stack, @event.Services));
         return builder.AddResource(stack)
             .WithPipelineStepFactory(_ => CreateSteps(stack))
             .ExcludeFromManifest();
@@ -162,6 +163,27 @@ public static class CloudFormationStackBuilderExtensions
             }
         }
         await DeploymentScript.RunAsync(context, Path.Combine(stack.ScriptsDirectory, "teardown.sh"), [.. names, "--yes"]).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Without the Aspire CLI to ask, fails at once on a parameter that has no value, instead of waiting for an answer
+    /// that cannot come (a run of the AppHost by a script or a test).
+    /// </summary>
+    private static Task RequireParametersWithoutCliAsync(CloudFormationStackResource stack, IServiceProvider services)
+    {
+        // The Aspire CLI starts the AppHost with the path of its backchannel, through which it answers prompts.
+        var configuration = services.GetRequiredService<IConfiguration>();
+        if (services.GetRequiredService<IInteractionService>().IsAvailable && !string.IsNullOrEmpty(configuration["ASPIRE_BACKCHANNEL_PATH"]))
+        {
+            return Task.CompletedTask;
+        }
+        var missing = new[] { stack.StackName, stack.Region }.Concat(stack.TemplateParameters.Select(p => p.Value))
+            .Where(p => string.IsNullOrEmpty(configuration[$"Parameters:{p.Name}"]))
+            .Select(p => $"--Parameters:{p.Name}=...")
+            .ToList();
+        return missing.Count == 0
+            ? Task.CompletedTask
+            : throw new InvalidOperationException($"No Aspire CLI to ask for parameters, and none given: {string.Join(' ', missing)}");
     }
 
     private static async Task<string[]> StackAndRegionAsync(CloudFormationStackResource stack, PipelineStepContext context) =>
