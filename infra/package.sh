@@ -88,7 +88,7 @@ fi
 # hash of its content, so that deploy.sh uploads unchanged code only once. The zip stores no timestamps or owners
 # (-X, and every file dated 1980-01-01), so the same code gives the same zip on any machine.
 # ---------------------------------------------------------------------------------------------------------------
-rm -rf "$OUTPUT/functions"
+$DRY_RUN || rm -rf "$OUTPUT/functions"
 mkdir -p "$OUTPUT/functions"
 PARAMETERS=""
 for service in Api Processor Notifier Migrations; do

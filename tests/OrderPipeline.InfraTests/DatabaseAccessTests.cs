@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using OrderPipeline.Migrations.Aws;
+using OrderPipeline.InfraTests.Support;
 using OrderPipeline.Testing;
 using YamlDotNet.RepresentationModel;
 using Xunit;
@@ -129,13 +130,13 @@ public sealed partial class DatabaseAccessTests
             Assert.Equal(CaBundlePath, settings["SslCa"]);
         }
 
-        // deploy.sh downloads the RDS global bundle (and the Amazon roots the proxy's ACM certificate chains to) and
+        // package.sh downloads the RDS global bundle (and the Amazon roots the proxy's ACM certificate chains to) and
         // puts it at certs/rds-ca-bundle.pem in every zip; Lambda unpacks a zip to /var/task. The bundle is not
         // committed: it is fetched at each deployment.
         var script = DeployScript();
         Assert.Contains("https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem", script, StringComparison.Ordinal);
         Assert.Contains("https://www.amazontrust.com/repository/AmazonRootCA1.pem", script, StringComparison.Ordinal);
-        Assert.Matches(@"for service in [A-Za-z ]+; do[\s\S]*cp ""\$CA_BUNDLE"" ""\$out/certs/rds-ca-bundle\.pem""[\s\S]*zip -q -r -X[\s\S]*done", script);
+        Assert.Matches(@"for service in [A-Za-z ]+; do[\s\S]*cp ""\$CA_BUNDLE"" ""\$out/certs/rds-ca-bundle\.pem""[\s\S]*zip -q -X[\s\S]*done", script);
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(RepositoryRoot.Path, "infra"), "*.pem", SearchOption.TopDirectoryOnly));
         Assert.DoesNotContain(Directory.EnumerateFiles(Path.Combine(RepositoryRoot.Path, "infra", "lib")), f => f.EndsWith(".pem", StringComparison.Ordinal));
     }
@@ -274,7 +275,7 @@ public sealed partial class DatabaseAccessTests
             .ToDictionary(kv => ((YamlScalarNode)kv.Key).Value!, kv => Describe(kv.Value), StringComparer.Ordinal);
 
     private static string DeployScript() =>
-        File.ReadAllText(Path.Combine(RepositoryRoot.Path, "infra", "deploy.sh")).Replace("\\\n", " ", StringComparison.Ordinal);
+        DeploymentScripts.Text;
 
     [GeneratedRegex(@"^CREATE USER IF NOT EXISTS '(?<user>\w+)'@'%' ")]
     private static partial Regex CreateUser();

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
+using OrderPipeline.InfraTests.Support;
 using OrderPipeline.Testing;
 using Xunit;
 using OrderPipeline.Tests.Shared;
@@ -22,13 +23,12 @@ public sealed partial class DeployScriptRunTests : IDisposable
     private static readonly string[] ReadOnlyAwsCalls =
         ["--version", "sts get-caller-identity", "cloudformation describe-stacks", "s3api head-bucket", "s3api head-object"];
 
-    private readonly string fakes = Directory.CreateTempSubdirectory("orderpipeline-fakes-").FullName;
+    private readonly FakeCommands fakes = new();
 
     public DeployScriptRunTests()
     {
         // Each fake appends one line per call, "<tool> <arguments>", to $FAKE_LOG.
-        WriteFake("aws", $$"""
-            echo "aws $*" >> "$FAKE_LOG"
+        fakes.Write("aws", $$"""
             case "$1 $2" in
               "--version "*) echo "aws-cli/2.15.0 Python/3.11.6 Linux/6 exe/x86_64" ;;
               "sts get-caller-identity") echo "{{Account}}" ;;
@@ -44,11 +44,11 @@ public sealed partial class DeployScriptRunTests : IDisposable
             """);
         foreach (var tool in new[] { "dotnet", "curl", "zip" })
         {
-            WriteFake(tool, $"""echo "{tool} $*" >> "$FAKE_LOG"; exit 0""");
+            fakes.Write(tool, "exit 0");
         }
     }
 
-    public void Dispose() => Directory.Delete(fakes, recursive: true);
+    public void Dispose() => fakes.Dispose();
 
     // ----------------------------------------------------------------------------------------------------------------
     // --dry-run
@@ -210,7 +210,7 @@ public sealed partial class DeployScriptRunTests : IDisposable
     // ----------------------------------------------------------------------------------------------------------------
     // bash 3.2
     // ----------------------------------------------------------------------------------------------------------------
-    public static TheoryData<string> Scripts => ["deploy.sh", "teardown.sh", "lib/common.sh"];
+    public static TheoryData<string> Scripts => ["package.sh", "deploy.sh", "teardown.sh", "lib/common.sh"];
 
     [Theory]
     [MemberData(nameof(Scripts))]
@@ -272,12 +272,13 @@ public sealed partial class DeployScriptRunTests : IDisposable
 
     private async Task<Run> RunAsync(string script, string[] arguments, params (string Name, string Value)[] environment)
     {
-        var log = Path.Combine(fakes, $"calls-{Guid.NewGuid():N}.log");
+        var log = Path.Combine(fakes.Directory, $"calls-{Guid.NewGuid():N}.log");
         File.WriteAllText(log, string.Empty);
         var result = await RunProcessAsync(
             "bash",
             [ScriptPath(script), .. arguments],
-            [("PATH", $"{fakes}:/usr/bin:/bin"), ("FAKE_LOG", log), ("ARTIFACTS_BUCKET", null), .. environment.Select(e => (e.Name, (string?)e.Value))]);
+            [("PATH", $"{fakes.Directory}:/usr/bin:/bin"), ("FAKE_LOG", log), ("ARTIFACTS_BUCKET", null),
+             .. environment.Select(e => (e.Name, (string?)e.Value))]);
         return new Run(result.ExitCode, result.Output, File.ReadAllLines(log));
     }
 
@@ -310,16 +311,6 @@ public sealed partial class DeployScriptRunTests : IDisposable
         }
 
         return await ChildProcess.RunAsync(startInfo, TimeSpan.FromMinutes(1), TestContext.Current.CancellationToken);
-    }
-
-    private void WriteFake(string name, string body)
-    {
-        var path = Path.Combine(fakes, name);
-        File.WriteAllText(path, $"#!/bin/sh\n{body}\n");
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
     }
 
     private static string ScriptPath(string script) => Path.Combine(RepositoryRoot.Path, "infra", script);

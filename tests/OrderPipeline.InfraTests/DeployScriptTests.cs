@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using OrderPipeline.InfraTests.Support;
 using OrderPipeline.Testing;
 using YamlDotNet.RepresentationModel;
 using Xunit;
@@ -6,7 +7,7 @@ using Xunit;
 namespace OrderPipeline.InfraTests;
 
 /// <summary>
-/// infra/deploy.sh against infra/template.yaml: every function's code is built and passed, only declared outputs
+/// infra/package.sh and infra/deploy.sh against infra/template.yaml: every function's code is built and passed, only declared outputs
 /// are read, and the schema is applied by invoking the Migrations function once. (The script itself needs AWS to
 /// run; these checks read it.)
 /// </summary>
@@ -15,8 +16,7 @@ public sealed partial class DeployScriptTests
     private readonly CloudFormationTemplate template = CloudFormationTemplate.Load();
 
     // The script with its line continuations joined, so that each command is one line.
-    private readonly string script = File.ReadAllText(Path.Combine(RepositoryRoot.Path, "infra", "deploy.sh"))
-        .Replace("\\\n", " ", StringComparison.Ordinal);
+    private readonly string script = DeploymentScripts.Text;
 
     [Fact]
     public void Deploy_script_builds_and_passes_the_code_of_every_function()

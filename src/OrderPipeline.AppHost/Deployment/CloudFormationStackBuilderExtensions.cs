@@ -82,7 +82,7 @@ public static class CloudFormationStackBuilderExtensions
         {
             Name = $"{stack.Name}-package",
             Description = "Builds the four function packages and writes them, the template and parameters.json to the output folder.",
-            Action = context => PackageAsync(stack, context),
+            Action = FailingTheProcess(context => PackageAsync(stack, context)),
         };
         package.DependsOn(WellKnownPipelineSteps.ProcessParameters);
         package.RequiredBy(WellKnownPipelineSteps.Publish);
@@ -95,7 +95,7 @@ public static class CloudFormationStackBuilderExtensions
             {
                 Name = $"{stack.Name}-{name}",
                 Description = $"deploy.sh --step {name}",
-                Action = context => DeployStepAsync(stack, name, context),
+                Action = FailingTheProcess(context => DeployStepAsync(stack, name, context)),
             };
             step.DependsOn(WellKnownPipelineSteps.ProcessParameters);
             step.DependsOn(previous);
@@ -108,16 +108,38 @@ public static class CloudFormationStackBuilderExtensions
         {
             Name = $"{stack.Name}-destroy",
             Description = "teardown.sh: deletes the stack and the artifacts bucket deploy.sh made.",
-            Action = context => DestroyAsync(stack, context),
+            Action = FailingTheProcess(context => DestroyAsync(stack, context)),
         };
         destroy.DependsOn(WellKnownPipelineSteps.ProcessParameters);
         destroy.RequiredBy(WellKnownPipelineSteps.Destroy);
         yield return destroy;
     }
 
+    /// <summary>
+    /// A step whose failure also fails the AppHost's process: the Aspire CLI learns of it through its backchannel, but a
+    /// script or test that runs the AppHost itself has only the exit code, which the host would otherwise leave at 0.
+    /// </summary>
+    private static Func<PipelineStepContext, Task> FailingTheProcess(Func<PipelineStepContext, Task> action) => async context =>
+    {
+        try
+        {
+            await action(context).ConfigureAwait(false);
+        }
+        catch
+        {
+            Environment.ExitCode = 1;
+            throw;
+        }
+    };
+
+    /// <summary>Whether the Aspire CLI is there to answer a prompt: it starts the AppHost with the path of its backchannel.</summary>
+    private static bool CliCanAsk(IServiceProvider services) =>
+        services.GetRequiredService<IInteractionService>().IsAvailable
+        && !string.IsNullOrEmpty(services.GetRequiredService<IConfiguration>()["ASPIRE_BACKCHANNEL_PATH"]);
+
     private static async Task PackageAsync(CloudFormationStackResource stack, PipelineStepContext context)
     {
-        var output = context.Services.GetRequiredService<IPipelineOutputService>().GetOutputDirectory();
+        var output = PackageDirectory(stack, context);
         string[] arguments = [.. DryRun(context) ? ["--dry-run"] : Array.Empty<string>(), output, .. await TemplateParametersAsync(stack, context)];
         await DeploymentScript.RunAsync(context, Path.Combine(stack.ScriptsDirectory, "package.sh"), arguments).ConfigureAwait(false);
         context.Summary.Add("Package", output);
@@ -131,7 +153,7 @@ public static class CloudFormationStackBuilderExtensions
         string[] arguments =
         [
             .. DryRun(context) ? ["--dry-run"] : Array.Empty<string>(),
-            "--package", outputs.GetOutputDirectory(), "--step", step, "--state", state,
+            "--package", PackageDirectory(stack, context), "--step", step, "--state", state,
             .. await StackAndRegionAsync(stack, context), .. await TemplateParametersAsync(stack, context),
         ];
         var lines = await DeploymentScript.RunAsync(context, Path.Combine(stack.ScriptsDirectory, "deploy.sh"), arguments).ConfigureAwait(false);
@@ -149,12 +171,11 @@ public static class CloudFormationStackBuilderExtensions
         var names = await StackAndRegionAsync(stack, context);
         if (!context.Services.GetRequiredService<IOptions<PipelineOptions>>().Value.SkipConfirmation)
         {
-            var interaction = context.Services.GetRequiredService<IInteractionService>();
-            if (!interaction.IsAvailable)
+            if (!CliCanAsk(context.Services))
             {
                 throw new InvalidOperationException("Deleting the stack deletes the order database: confirm with --yes.");
             }
-            var answer = await interaction.PromptConfirmationAsync("Delete the stack",
+            var answer = await context.Services.GetRequiredService<IInteractionService>().PromptConfirmationAsync("Delete the stack",
                 $"Delete stack {names[0]} in {names[1]}, with its database of orders (a final snapshot is kept)?",
                 cancellationToken: context.CancellationToken).ConfigureAwait(false);
             if (answer.Canceled || !answer.Data)
@@ -171,12 +192,11 @@ public static class CloudFormationStackBuilderExtensions
     /// </summary>
     private static Task RequireParametersWithoutCliAsync(CloudFormationStackResource stack, IServiceProvider services)
     {
-        // The Aspire CLI starts the AppHost with the path of its backchannel, through which it answers prompts.
-        var configuration = services.GetRequiredService<IConfiguration>();
-        if (services.GetRequiredService<IInteractionService>().IsAvailable && !string.IsNullOrEmpty(configuration["ASPIRE_BACKCHANNEL_PATH"]))
+        if (CliCanAsk(services))
         {
             return Task.CompletedTask;
         }
+        var configuration = services.GetRequiredService<IConfiguration>();
         var missing = new[] { stack.StackName, stack.Region }.Concat(stack.TemplateParameters.Select(p => p.Value))
             .Where(p => string.IsNullOrEmpty(configuration[$"Parameters:{p.Name}"]))
             .Select(p => $"--Parameters:{p.Name}=...")
@@ -205,6 +225,13 @@ public static class CloudFormationStackBuilderExtensions
     private static async Task<string> ValueOfAsync(ParameterResource parameter, PipelineStepContext context) =>
         await parameter.GetValueAsync(context.CancellationToken).ConfigureAwait(false)
             ?? throw new InvalidOperationException($"The parameter {parameter.Name} has no value.");
+
+    /// <summary>The output folder; for a dry run a folder of its own, so that the plan leaves a real package as it was.</summary>
+    private static string PackageDirectory(CloudFormationStackResource stack, PipelineStepContext context)
+    {
+        var outputs = context.Services.GetRequiredService<IPipelineOutputService>();
+        return DryRun(context) ? Path.Combine(outputs.GetTempDirectory(stack), "dry-run-package") : outputs.GetOutputDirectory();
+    }
 
     /// <summary>
     /// <c>aspire deploy --dry-run</c>: the CLI passes the flag it does not know on to the AppHost, where it is only an
