@@ -54,7 +54,7 @@ builder.AddProject<Projects.OrderPipeline_Notifier>("notifier")
     .WithReference(orders).WithReference(orderProcessed)
     .WaitFor(orderProcessed);
 
-// Deploying to AWS (docs/deployment.md): `aspire publish` packages the functions, `aspire deploy` deploys them with
+// Deploying to AWS (infra/README.md): `aspire publish` packages the functions, `aspire deploy` deploys them with
 // infra/template.yaml, `aspire destroy` deletes the stack, each through the scripts in infra/. Asked for only then.
 if (builder.ExecutionContext.IsPublishMode)
 {
