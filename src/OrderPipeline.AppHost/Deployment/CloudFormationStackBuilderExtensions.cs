@@ -78,41 +78,31 @@ public static class CloudFormationStackBuilderExtensions
 
     private static IEnumerable<PipelineStep> CreateSteps(CloudFormationStackResource stack)
     {
-        var package = new PipelineStep
-        {
-            Name = $"{stack.Name}-package",
-            Description = "Builds the four function packages and writes them, the template and parameters.json to the output folder.",
-            Action = FailingTheProcess(context => PackageAsync(stack, context)),
-        };
-        package.DependsOn(WellKnownPipelineSteps.ProcessParameters);
-        package.RequiredBy(WellKnownPipelineSteps.Publish);
+        var package = Step(stack, "package", "Builds the four function packages and writes them, the template and parameters.json to the output folder.",
+            context => PackageAsync(stack, context), WellKnownPipelineSteps.Publish);
         yield return package;
 
-        var previous = $"{stack.Name}-package";
+        var previous = package;
         foreach (var name in DeploySteps)
         {
-            var step = new PipelineStep
-            {
-                Name = $"{stack.Name}-{name}",
-                Description = $"deploy.sh --step {name}",
-                Action = FailingTheProcess(context => DeployStepAsync(stack, name, context)),
-            };
-            step.DependsOn(WellKnownPipelineSteps.ProcessParameters);
+            var step = Step(stack, name, $"deploy.sh --step {name}", context => DeployStepAsync(stack, name, context), WellKnownPipelineSteps.Deploy);
             step.DependsOn(previous);
-            step.RequiredBy(WellKnownPipelineSteps.Deploy);
-            previous = step.Name;
+            previous = step;
             yield return step;
         }
 
-        var destroy = new PipelineStep
-        {
-            Name = $"{stack.Name}-destroy",
-            Description = "teardown.sh: deletes the stack and the artifacts bucket deploy.sh made.",
-            Action = FailingTheProcess(context => DestroyAsync(stack, context)),
-        };
-        destroy.DependsOn(WellKnownPipelineSteps.ProcessParameters);
-        destroy.RequiredBy(WellKnownPipelineSteps.Destroy);
-        yield return destroy;
+        yield return Step(stack, "destroy", "teardown.sh: deletes the stack and the artifacts bucket deploy.sh made.",
+            context => DestroyAsync(stack, context), WellKnownPipelineSteps.Destroy);
+    }
+
+    /// <summary>A step named after the stack, run once the parameters have values, and required by <paramref name="requiredBy"/>.</summary>
+    private static PipelineStep Step(CloudFormationStackResource stack, string name, string description, Func<PipelineStepContext, Task> action,
+        string requiredBy)
+    {
+        var step = new PipelineStep { Name = $"{stack.Name}-{name}", Description = description, Action = FailingTheProcess(action) };
+        step.DependsOn(WellKnownPipelineSteps.ProcessParameters);
+        step.RequiredBy(requiredBy);
+        return step;
     }
 
     /// <summary>
