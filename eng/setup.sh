@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what OrderPipeline needs on a Debian 12 machine with the .NET 10 SDK, and only what is missing:
-# MariaDB (the local MySQL), the SQS emulator and the template validator (from their committed lockfiles), the local
-# .NET tools (.config/dotnet-tools.json: Kiota, for the generated-client test), and with --with-browser Chromium for the
-# dashboard's browser tests. Safe to run again.
+# MariaDB (the local MySQL), zip (for the AWS package), the SQS emulator and the template validator (from their
+# committed lockfiles), the local .NET tools (.config/dotnet-tools.json: Kiota, for the generated-client test), and
+# with --with-browser Chromium for the dashboard's browser tests. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +14,7 @@ command -v npm >/dev/null || { echo "npm is missing: apt-get install -y nodejs n
 
 packages=()
 command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || packages+=(mariadb-server mariadb-client)
+command -v zip >/dev/null || packages+=(zip)   # infra/package.sh zips the functions (aspire publish, its test)
 if [ "${1:-}" = "--with-browser" ]; then
   [ -x /usr/bin/chromium ] || packages+=(chromium)
 fi
