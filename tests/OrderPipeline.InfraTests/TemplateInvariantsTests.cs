@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using YamlDotNet.RepresentationModel;
 using Xunit;
 using static OrderPipeline.InfraTests.CloudFormationTemplate;
@@ -36,6 +37,33 @@ public sealed class TemplateInvariantsTests
     // ----------------------------------------------------------------------------------------------------------------
     // Queues
     // ----------------------------------------------------------------------------------------------------------------
+    [Fact]
+    public void The_longest_queue_url_the_processor_is_given_fits_the_outbox_destination_column()
+    {
+        // The Processor writes Queues__OrderProcessed into outbox.destination with every order. In AWS that is the
+        // queue's URL (a !Ref), so its longest form must fit: the longest environment name the template allows, in the
+        // longest region name deploy.sh accepts, with a 12-digit account.
+        var given = At(template.Properties("ProcessorFunction"), "Environment", "Variables", "Queues__OrderProcessed");
+        Assert.Equal("OrderProcessedQueue", RefTarget(given));
+        var queueName = SubFormat(template.Properties("OrderProcessedQueue")["QueueName"])!;
+        var pattern = Scalar(Child(template.Parameter("EnvironmentName"), "AllowedPattern"));
+        Assert.Equal("^[a-z][a-z0-9-]{1,30}$", pattern);
+        var longestRegion = Regex.Match(
+                File.ReadAllText(Path.Combine(OrderPipeline.Testing.RepositoryRoot.Path, "infra", "lib", "common.sh")),
+                @"LAMBDA_WEB_ADAPTER_REGIONS=""([^""]+)""").Groups[1].Value
+            .Split((char[])[' ', '\n'], StringSplitOptions.RemoveEmptyEntries).MaxBy(r => r.Length)!;
+        var longestQueueName = queueName.Replace("${EnvironmentName}", new string('e', 31), StringComparison.Ordinal);
+        var url = $"https://sqs.{longestRegion}.amazonaws.com/123456789012/{longestQueueName}";
+
+        // The column as the last migration that sets it leaves it.
+        var column = Directory.GetFiles(Path.Combine(OrderPipeline.Testing.RepositoryRoot.Path, "db", "migrations"), "*.sql")
+            .Order(StringComparer.Ordinal)
+            .SelectMany(f => Regex.Matches(File.ReadAllText(f), @"\bdestination\s+VARCHAR\((\d+)\)"))
+            .Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture))
+            .Last();
+        Assert.True(url.Length <= column, $"{url} ({url.Length} characters) does not fit outbox.destination VARCHAR({column})");
+    }
+
     [Fact]
     public void Template_declares_the_four_queues_with_environment_prefixed_names()
     {

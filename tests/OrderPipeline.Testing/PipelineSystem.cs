@@ -114,9 +114,15 @@ public sealed class PipelineSystem : IAsyncDisposable
                     || state == KnownResourceStates.Exited), timeout.Token);
             if (migrated.Snapshot.State?.Text != KnownResourceStates.Finished || migrated.Snapshot.ExitCode is not (0 or null))
             {
+                // With the console of what it waited for: a migration step that never started says only that.
+                var consoles = new System.Text.StringBuilder();
+                foreach (var name in new[] { "migrations", "mysql" })
+                {
+                    var resource = app.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == name);
+                    consoles.Append(CultureInfo.InvariantCulture, $"\n--- {name}:\n").AppendJoin('\n', (await ConsoleOfAsync(app, resource)).TakeLast(40));
+                }
                 throw new InvalidOperationException($"The migration step ended {migrated.Snapshot.State?.Text} (exit code "
-                    + $"{migrated.Snapshot.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "none"}). Its console:\n"
-                    + string.Join('\n', (await ConsoleOfAsync(app, migrated.Resource)).TakeLast(40)));
+                    + $"{migrated.Snapshot.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "none"}).{consoles}");
             }
             foreach (var name in options.Services ? ["orders", "sqs", "api", .. processors, "notifier"] : new[] { "orders", "sqs" })
             {

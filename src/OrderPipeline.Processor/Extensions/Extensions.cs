@@ -26,7 +26,7 @@ internal static class Extensions
             .Validate(
                 queues => queues.OrderProcessed.Length <= OutboxStore.MaxDestinationLength,
                 $"Queues:OrderProcessed must be at most {OutboxStore.MaxDestinationLength} characters "
-                + "(the outbox's destination column); give the queue's name (at most 80) instead of its URL.")
+                + "(the outbox's destination column): give the queue's name or URL.")
             .ValidateOnStart();
 
         // An order whose lock waits outlast the message's visibility would be delivered again while still running.

@@ -16,7 +16,7 @@ public static class OutboxStore
         DateTime CreatedAt);
 
     /// <summary>Column limits, in characters as MySQL counts them (db/migrations).</summary>
-    public const int MaxDestinationLength = 100;
+    public const int MaxDestinationLength = 1024;
     public const int MaxTraceParentLength = 55;
     public const int MaxTraceStateLength = 512;
 

@@ -56,6 +56,32 @@ public sealed class ProcessorServiceTests(InfrastructureFixture infra)
     }
 
     [Fact]
+    public async Task Given_an_order_processed_queue_url_over_100_characters_as_aws_gives_it_the_processor_settles_and_publishes()
+    {
+        // In AWS the template gives the queue's URL, 101 characters for a 31-character environment in ap-southeast-2:
+        // the outbox's destination column held 100 and the Processor refused to start. Here a longer name makes a longer URL.
+        var (orderCreated, _) = await infra.CreateQueuePairAsync("long-in");
+        var orderProcessed = (await infra.SqsClient.CreateQueueAsync(
+            $"long-out-{new string('x', 60)}-{Guid.NewGuid():N}"[..80], TestContext.Current.CancellationToken)).QueueUrl;
+        Assert.True(orderProcessed.Length > 100, orderProcessed);
+        await using var processor = new ServiceFactory<OrderCreatedHandler>(infra.ServiceSettings(orderCreated)
+            .With(("Queues:OrderProcessed", orderProcessed)));
+        _ = processor.Server; // starts the host and its consumer: it refused to, before
+
+        var product = await infra.Database.AddProductAsync(10);
+        var id = Guid.CreateVersion7().ToString();
+        await infra.SqsClient.SendMessageAsync(orderCreated, Body(id, "long-url", product, 3), TestContext.Current.CancellationToken);
+
+        var published = await Eventually.GetAsync(
+            () => infra.SqsClient.ReceiveMessageAsync(new ReceiveMessageRequest { QueueUrl = orderProcessed, WaitTimeSeconds = 1 },
+                TestContext.Current.CancellationToken),
+            r => r.Messages is { Count: > 0 }, TimeSpan.FromSeconds(30), "the OrderProcessed event on the long-named queue");
+        Assert.Contains(id, Assert.Single(published.Messages).Body, StringComparison.Ordinal);
+        Assert.Equal("PROCESSED", await infra.Database.StatusAsync(id));
+        Assert.Equal(7, await infra.Database.StockAsync(product));
+    }
+
+    [Fact]
     public async Task Post_events_reports_exactly_the_failed_messages_as_lambda_expects()
     {
         var (orderProcessed, _) = await infra.CreateQueuePairAsync("lambda-out");
