@@ -54,6 +54,7 @@ public static class Extensions
                 .AddMeter(PipelineTelemetrySources))
             .WithTracing(tracing => tracing
                 .AddProcessor(new BackgroundCallFilter())
+                .AddProcessor(new ConnectionOpenFilter())
                 .AddSource(builder.Environment.ApplicationName)
                 .AddSource(PipelineTelemetrySources)
                 // Health probes every few seconds would bury the traces that matter.
