@@ -10,7 +10,8 @@ public static class ServiceResourceBuilderExtensions
     /// (<see cref="BuiltProgramResourceBuilderExtensions.WithBuiltProgram"/>), plain HTTP without a development
     /// certificate (TLS ends in front of the services in AWS), healthy when <c>/health</c> answers on its "http"
     /// endpoint, started once <paramref name="migrations"/> has completed successfully, and started again when it
-    /// exits on its own (<see cref="AutoRestartExtensions.WithAutoRestart"/>).
+    /// exits on its own (<see cref="AutoRestartExtensions.WithAutoRestart"/>), its traces sampled as the AppHost's
+    /// <c>OTEL_TRACES_SAMPLER</c> says when it says.
     /// </summary>
     /// <param name="builder">The builder for the <see cref="ProjectResource"/>, which has an HTTP endpoint named "http".</param>
     /// <param name="migrations">The one-shot resource that applies the schema.</param>
@@ -31,6 +32,27 @@ public static class ServiceResourceBuilderExtensions
             .WithoutHttpsCertificate()
             .WithHttpHealthCheck("/health")
             .WaitForCompletion(migrations)
-            .WithAutoRestart();
+            .WithAutoRestart()
+            .WithTracesSamplerOfTheAppHost();
+    }
+
+    /// <summary>
+    /// Aspire gives every project <c>OTEL_TRACES_SAMPLER=always_on</c>, so every order's trace is kept. When the AppHost
+    /// itself is given <c>OTEL_TRACES_SAMPLER</c> (and <c>OTEL_TRACES_SAMPLER_ARG</c>), those reach the service instead:
+    /// a load test samples, e.g. <c>parentbased_traceidratio</c> with <c>0.01</c>.
+    /// </summary>
+    private static IResourceBuilder<ProjectResource> WithTracesSamplerOfTheAppHost(this IResourceBuilder<ProjectResource> builder)
+    {
+        var configuration = builder.ApplicationBuilder.Configuration;
+        return builder.WithEnvironment(context =>
+        {
+            foreach (var name in (string[])["OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG"])
+            {
+                if (configuration[name] is { Length: > 0 } value)
+                {
+                    context.EnvironmentVariables[name] = value;
+                }
+            }
+        });
     }
 }
