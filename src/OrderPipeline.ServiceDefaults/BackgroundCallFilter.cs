@@ -17,9 +17,7 @@ public sealed class BackgroundCallFilter : BaseProcessor<Activity>
         ArgumentNullException.ThrowIfNull(data);
         if (IsBackgroundCall(data))
         {
-            // Not recorded: no exporter sends it, and nothing it starts is recorded either.
-            data.ActivityTraceFlags &= ~ActivityTraceFlags.Recorded;
-            data.IsAllDataRequested = false;
+            DroppedSpans.Drop(data);
         }
     }
 

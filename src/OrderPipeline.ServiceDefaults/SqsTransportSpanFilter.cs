@@ -15,8 +15,7 @@ public sealed class SqsTransportSpanFilter : BaseProcessor<Activity>
         ArgumentNullException.ThrowIfNull(data);
         if (data.Kind == ActivityKind.Client && data.Parent?.GetTagItem("messaging.system") is "aws_sqs")
         {
-            data.ActivityTraceFlags &= ~ActivityTraceFlags.Recorded;
-            data.IsAllDataRequested = false;
+            DroppedSpans.Drop(data);
         }
     }
 }

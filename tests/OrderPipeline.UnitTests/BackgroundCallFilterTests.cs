@@ -1,35 +1,23 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Hosting;
 using OrderPipeline.ServiceDefaults;
+using OrderPipeline.UnitTests.Support;
 
 namespace OrderPipeline.UnitTests;
 
 [Trait("Category", "Unit")]
 public sealed class BackgroundCallFilterTests : IDisposable
 {
-    private readonly ActivitySource _source = new($"test-{Guid.NewGuid():N}");
-    private readonly ActivityListener _listener;
+    private readonly RecordedActivities _activities = new();
 
-    public BackgroundCallFilterTests()
-    {
-        _listener = new ActivityListener
-        {
-            ShouldListenTo = source => source == _source,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-        };
-        ActivitySource.AddActivityListener(_listener);
-    }
+    private ActivitySource Source => _activities.Source;
 
-    public void Dispose()
-    {
-        _listener.Dispose();
-        _source.Dispose();
-    }
+    public void Dispose() => _activities.Dispose();
 
     [Fact]
     public void A_query_or_call_outside_any_operation_is_not_recorded()
     {
-        using var activity = _source.StartActivity("SELECT", ActivityKind.Client, parentContext: default)!;
+        using var activity = Source.StartActivity("SELECT", ActivityKind.Client, parentContext: default)!;
 
         new BackgroundCallFilter().OnStart(activity);
 
@@ -45,7 +33,7 @@ public sealed class BackgroundCallFilterTests : IDisposable
     public void Calls_made_for_a_request_or_a_message_and_operations_themselves_are_kept(ActivityKind kind, bool withParent)
     {
         var parent = withParent ? new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded) : default;
-        using var activity = _source.StartActivity("work", kind, parent)!;
+        using var activity = Source.StartActivity("work", kind, parent)!;
 
         new BackgroundCallFilter().OnStart(activity);
 
@@ -58,9 +46,9 @@ public sealed class BackgroundCallFilterTests : IDisposable
     public void Work_under_an_operation_that_is_not_recorded_is_not_recorded_either(ActivityKind kind)
     {
         // A health probe's request, dropped by the ASP.NET Core instrumentation's filter; its checks run under it.
-        using var probe = _source.StartActivity("GET /health", ActivityKind.Server, parentContext: default)!;
+        using var probe = Source.StartActivity("GET /health", ActivityKind.Server, parentContext: default)!;
         probe.ActivityTraceFlags &= ~ActivityTraceFlags.Recorded;
-        using var check = _source.StartActivity("Open", kind)!;
+        using var check = Source.StartActivity("Open", kind)!;
 
         new BackgroundCallFilter().OnStart(check);
 
@@ -71,8 +59,8 @@ public sealed class BackgroundCallFilterTests : IDisposable
     [Fact]
     public void Work_under_a_recorded_operation_is_kept()
     {
-        using var request = _source.StartActivity("POST /api/orders", ActivityKind.Server, parentContext: default)!;
-        using var query = _source.StartActivity("Open", ActivityKind.Client)!;
+        using var request = Source.StartActivity("POST /api/orders", ActivityKind.Server, parentContext: default)!;
+        using var query = Source.StartActivity("Open", ActivityKind.Client)!;
 
         new BackgroundCallFilter().OnStart(query);
 

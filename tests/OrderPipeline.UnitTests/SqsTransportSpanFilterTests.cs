@@ -1,36 +1,24 @@
 using System.Diagnostics;
 using OrderPipeline.ServiceDefaults;
+using OrderPipeline.UnitTests.Support;
 
 namespace OrderPipeline.UnitTests;
 
 [Trait("Category", "Unit")]
 public sealed class SqsTransportSpanFilterTests : IDisposable
 {
-    private readonly ActivitySource _source = new($"test-{Guid.NewGuid():N}");
-    private readonly ActivityListener _listener;
+    private readonly RecordedActivities _activities = new();
 
-    public SqsTransportSpanFilterTests()
-    {
-        _listener = new ActivityListener
-        {
-            ShouldListenTo = source => source == _source,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-        };
-        ActivitySource.AddActivityListener(_listener);
-    }
+    private ActivitySource Source => _activities.Source;
 
-    public void Dispose()
-    {
-        _listener.Dispose();
-        _source.Dispose();
-    }
+    public void Dispose() => _activities.Dispose();
 
     [Fact]
     public void The_http_call_under_an_sqs_span_is_not_recorded_and_the_sqs_span_is()
     {
-        using var publish = _source.StartActivity("order-created publish", ActivityKind.Producer, parentContext: default)!;
+        using var publish = Source.StartActivity("order-created publish", ActivityKind.Producer, parentContext: default)!;
         publish.SetTag("messaging.system", "aws_sqs");
-        using var http = _source.StartActivity("POST", ActivityKind.Client)!;
+        using var http = Source.StartActivity("POST", ActivityKind.Client)!;
 
         new SqsTransportSpanFilter().OnStart(publish);
         new SqsTransportSpanFilter().OnStart(http);
@@ -43,8 +31,8 @@ public sealed class SqsTransportSpanFilterTests : IDisposable
     [Fact]
     public void An_http_call_under_anything_else_is_kept()
     {
-        using var request = _source.StartActivity("GET /api/orders/{order_id}", ActivityKind.Server, parentContext: default)!;
-        using var http = _source.StartActivity("GET", ActivityKind.Client)!;
+        using var request = Source.StartActivity("GET /api/orders/{order_id}", ActivityKind.Server, parentContext: default)!;
+        using var http = Source.StartActivity("GET", ActivityKind.Client)!;
 
         new SqsTransportSpanFilter().OnStart(http);
 
