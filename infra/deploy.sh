@@ -227,7 +227,6 @@ read_code_keys() {
 
 upload_step() {
   local service key file
-  read_code_keys
   echo "==> Uploading the function packages to s3://$BUCKET/$STACK/"
   for service in Api Processor Notifier Migrations; do
     key="$STACK/$(package_file "$service")"

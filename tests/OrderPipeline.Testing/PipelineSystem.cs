@@ -118,8 +118,7 @@ public sealed class PipelineSystem : IAsyncDisposable
                 var consoles = new System.Text.StringBuilder();
                 foreach (var name in new[] { "migrations", "mysql" })
                 {
-                    var resource = app.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == name);
-                    consoles.Append(CultureInfo.InvariantCulture, $"\n--- {name}:\n").AppendJoin('\n', (await ConsoleOfAsync(app, resource)).TakeLast(40));
+                    consoles.Append(CultureInfo.InvariantCulture, $"\n--- {name}:\n").AppendJoin('\n', (await system.ConsoleOfAsync(name)).TakeLast(40));
                 }
                 throw new InvalidOperationException($"The migration step ended {migrated.Snapshot.State?.Text} (exit code "
                     + $"{migrated.Snapshot.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "none"}).{consoles}");
@@ -140,15 +139,14 @@ public sealed class PipelineSystem : IAsyncDisposable
     }
 
     /// <summary>Everything a resource has written to its console so far, as the AppHost keeps it.</summary>
-    public Task<IReadOnlyList<string>> ConsoleOfAsync(string resourceName) => ConsoleOfAsync(App, Resource(resourceName));
-
-    private static async Task<IReadOnlyList<string>> ConsoleOfAsync(DistributedApplication app, IResource resource)
+    public async Task<IReadOnlyList<string>> ConsoleOfAsync(string resourceName)
     {
         var lines = new List<string>();
         using var done = new CancellationTokenSource(TimeSpan.FromSeconds(2));
         try
         {
-            await foreach (var batch in app.Services.GetRequiredService<ResourceLoggerService>().GetAllAsync(resource).WithCancellation(done.Token))
+            await foreach (var batch in App.Services.GetRequiredService<ResourceLoggerService>().GetAllAsync(Resource(resourceName))
+                .WithCancellation(done.Token))
             {
                 lines.AddRange(batch.Select(l => l.Content));
             }
