@@ -133,11 +133,26 @@ public sealed partial class DashboardBrowserTests(DashboardFixture system)
         await DashboardFixture.ScreenshotAsync(page, "resources.png");
         Assert.Null(await system.Database.StatusAsync(orderId));
 
-        await queue.GetByRole(AriaRole.Button, new() { Name = "Actions" }).ClickAsync();
-        await page.GetByRole(AriaRole.Menuitem, new() { Name = "Redrive to source queue" }).ClickAsync();
         // Fluent's dialog buttons are custom elements without an ARIA role in the DOM Playwright reads.
-        var confirmation = page.Locator("fluent-dialog").Filter(new() { HasText = "Send every message in order-created-dlq back to order-created" });
-        await confirmation.Locator("fluent-button", new() { HasTextRegex = new Regex(@"^\s*Yes\s*$") }).ClickAsync();
+        var yes = page.Locator("fluent-dialog").Filter(new() { HasText = "Send every message in order-created-dlq back to order-created" })
+            .Locator("fluent-button", new() { HasTextRegex = new Regex(@"^\s*Yes\s*$") });
+        // The grid re-renders each time the queue monitor refreshes the properties (every 3 s); a menu item clicked as
+        // that happens opens nothing. So the menu is opened again, a few times, until the confirmation shows.
+        for (var attempt = 1; ; attempt++)
+        {
+            await queue.GetByRole(AriaRole.Button, new() { Name = "Actions" }).ClickAsync();
+            await page.GetByRole(AriaRole.Menuitem, new() { Name = "Redrive to source queue" }).ClickAsync();
+            try
+            {
+                await Assertions.Expect(yes).ToBeVisibleAsync(new() { Timeout = 10_000 });
+                break;
+            }
+            catch (PlaywrightException) when (attempt < 4)
+            {
+                await page.Keyboard.PressAsync("Escape");
+            }
+        }
+        await yes.ClickAsync();
         await Assertions.Expect(page.GetByText("\"Redrive to source queue\" succeeded")).ToBeVisibleAsync();
 
         await Eventually.AssertAsync(async () => await system.Database.StatusAsync(orderId) == "PROCESSED", Settle,
