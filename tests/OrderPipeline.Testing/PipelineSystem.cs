@@ -105,9 +105,11 @@ public sealed class PipelineSystem : IAsyncDisposable
 
         var app = await builder.BuildAsync(timeout.Token);
         var system = new PipelineSystem(app, dataDirectory, processors, options.StopGracefully);
+        var awaited = "the app to start";
         try
         {
             await app.StartAsync(timeout.Token);
+            awaited = "migrations";
             // Ended one way or the other: a migration step that failed to start is not waited on until the timeout.
             var migrated = await app.ResourceNotifications.WaitForResourceAsync("migrations",
                 e => e.Snapshot.State?.Text is { } state && (state == KnownResourceStates.Finished || state == KnownResourceStates.FailedToStart
@@ -115,21 +117,30 @@ public sealed class PipelineSystem : IAsyncDisposable
             if (migrated.Snapshot.State?.Text != KnownResourceStates.Finished || migrated.Snapshot.ExitCode is not (0 or null))
             {
                 // With the console of what it waited for: a migration step that never started says only that.
-                var consoles = new System.Text.StringBuilder();
-                foreach (var name in new[] { "migrations", "mysql" })
-                {
-                    consoles.Append(CultureInfo.InvariantCulture, $"\n--- {name}:\n").AppendJoin('\n', (await system.ConsoleOfAsync(name)).TakeLast(40));
-                }
-                throw new InvalidOperationException($"The migration step ended {migrated.Snapshot.State?.Text} (exit code "
-                    + $"{migrated.Snapshot.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "none"}).{consoles}");
+                var exitCode = migrated.Snapshot.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "none";
+                throw new InvalidOperationException($"The migration step ended {migrated.Snapshot.State?.Text} (exit code {exitCode})."
+                    + await system.ConsoleTailsAsync("migrations", "mysql"));
             }
             foreach (var name in options.Services ? ["orders", "sqs", "api", .. processors, "notifier"] : new[] { "orders", "sqs" })
             {
+                awaited = name;
                 await app.ResourceNotifications.WaitForResourceHealthyAsync(name, timeout.Token);
             }
             system.ConnectionString = await app.GetConnectionStringAsync("orders", timeout.Token)
                 ?? throw new InvalidOperationException("No connection string for orders.");
             return system;
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            // Say what never came, with its state and console: a bare cancellation names nothing.
+            var message = $"The system did not start within {StartTimeout}: still waiting for {awaited}.";
+            if (app.ResourceNotifications.TryGetCurrentState(awaited, out var current))
+            {
+                message += $" Its state: {current.Snapshot.State?.Text ?? "none"}, health: {current.Snapshot.HealthStatus?.ToString() ?? "none"}."
+                    + await system.ConsoleTailsAsync(awaited);
+            }
+            await system.DisposeAsync(stop: false);
+            throw new TimeoutException(message);
         }
         catch
         {
@@ -156,6 +167,16 @@ public sealed class PipelineSystem : IAsyncDisposable
             // The backlog was read.
         }
         return lines;
+    }
+
+    private async Task<string> ConsoleTailsAsync(params string[] resourceNames)
+    {
+        var consoles = new System.Text.StringBuilder();
+        foreach (var name in resourceNames)
+        {
+            consoles.Append(CultureInfo.InvariantCulture, $"\n--- {name}:\n").AppendJoin('\n', (await ConsoleOfAsync(name)).TakeLast(40));
+        }
+        return consoles.ToString();
     }
 
     /// <summary>A client for the emulator, with the credentials the services get (the emulator takes any).</summary>
