@@ -65,6 +65,7 @@ public sealed class PipelineSystem : IAsyncDisposable
             // for every AppHost, so systems starting side by side (test collections, a developer's AppHost) would collide.
             [$"--AppHost:DataDirectory={dataDirectory}", $"--AppHost:MySqlPort={FreePort.Next()}", $"--AppHost:SqsPort={FreePort.Next()}",
              $"--AppHost:ApiPort={FreePort.Next()}", $"--AppHost:Processors={options.Processors}", $"--AppHost:SqsPersistence={options.SqsPersistence}",
+             $"--AppHost:Lambda={options.Lambda}",
              .. dashboardArgs, .. options.Args],
             (appOptions, _) => appOptions.DisableDashboard = !options.Dashboard,
             timeout.Token);
@@ -81,14 +82,15 @@ public sealed class PipelineSystem : IAsyncDisposable
         {
             environment[name] = value;
         }
-        foreach (var project in builder.Resources.OfType<ProjectResource>().Where(p => p.Name != "migrations").ToList())
+        foreach (var program in builder.Resources.OfType<IResourceWithEnvironment>()
+            .Where(r => r is ProjectResource or LambdaFunctionResource && r.Name != "migrations").ToList())
         {
             if (!options.Services)
             {
-                builder.Resources.Remove(project);
+                builder.Resources.Remove(program);
                 continue;
             }
-            var service = builder.CreateResourceBuilder(project);
+            var service = builder.CreateResourceBuilder(program);
             foreach (var (name, value) in environment)
             {
                 service.WithEnvironment(name, value);
@@ -102,6 +104,10 @@ public sealed class PipelineSystem : IAsyncDisposable
 
         var processors = builder.Resources.OfType<ProjectResource>().Select(p => p.Name)
             .Where(n => n.StartsWith("processor", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList();
+        // What must be healthy before the system is: the database, SQS and the services in the shape they run in.
+        IReadOnlyList<string> ready = !options.Services ? ["orders", "sqs"]
+            : options.Lambda ? ["orders", "sqs", .. builder.Resources.Where(r => r is LambdaFunctionResource && r.Name != "migrations").Select(r => r.Name), "api"]
+            : ["orders", "sqs", "api", .. processors, "notifier"];
 
         var app = await builder.BuildAsync(timeout.Token);
         var system = new PipelineSystem(app, dataDirectory, processors, options.StopGracefully);
@@ -121,7 +127,7 @@ public sealed class PipelineSystem : IAsyncDisposable
                 throw new InvalidOperationException($"The migration step ended {migrated.Snapshot.State?.Text} (exit code {exitCode})."
                     + await system.ConsoleTailsAsync("migrations", "mysql"));
             }
-            foreach (var name in options.Services ? ["orders", "sqs", "api", .. processors, "notifier"] : new[] { "orders", "sqs" })
+            foreach (var name in ready)
             {
                 awaited = name;
                 await app.ResourceNotifications.WaitForResourceHealthyAsync(name, timeout.Token);

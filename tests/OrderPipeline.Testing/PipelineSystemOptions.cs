@@ -29,6 +29,12 @@ public sealed record PipelineSystemOptions
     /// </summary>
     public bool Services { get; init; } = true;
 
+    /// <summary>
+    /// The services in their AWS shape (the AppHost's <c>AppHost:Lambda</c>): Lambda functions in sandboxes, invoked by
+    /// their SQS event sources, the HTTP API (the resource "api") and the relay's schedule, as infra/template.yaml says.
+    /// </summary>
+    public bool Lambda { get; init; }
+
     /// <summary>Processor instances side by side (the AppHost's <c>AppHost:Processors</c>).</summary>
     public int Processors { get; init; } = 1;
 

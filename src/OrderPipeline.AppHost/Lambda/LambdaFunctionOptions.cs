@@ -1,6 +1,9 @@
 namespace Aspire.Hosting.ApplicationModel;
 
-/// <summary>A Lambda function's configuration, as its <c>AWS::Lambda::Function</c> gives it.</summary>
+/// <summary>
+/// A Lambda function's configuration, as its <c>AWS::Lambda::Function</c> gives it. Its environment variables are the
+/// resource's own (<c>WithEnvironment</c>, <c>WithReference</c>).
+/// </summary>
 public sealed record LambdaFunctionOptions
 {
     /// <summary>Gets how long one invocation may run before its sandbox is killed (<c>Timeout</c>; Lambda's default is 3 s).</summary>
@@ -14,9 +17,6 @@ public sealed record LambdaFunctionOptions
     /// local account's limit.
     /// </summary>
     public int? ReservedConcurrency { get; init; }
-
-    /// <summary>Gets the function's environment variables (<c>Environment.Variables</c>), already resolved for the local run.</summary>
-    public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
     /// <summary>Gets how long a frozen sandbox is kept for the next invocation before it is reclaimed.</summary>
     public TimeSpan IdleReclaim { get; init; } = TimeSpan.FromMinutes(5);

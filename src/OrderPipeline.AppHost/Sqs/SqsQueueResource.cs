@@ -43,6 +43,13 @@ public sealed class SqsQueueResource(string name, string queueName, SqsEmulatorR
     public SqsQueueResource? SourceQueue { get; internal set; }
 
     /// <summary>
+    /// Gets the queue's URL, as the emulator gives it (<c>GetQueueUrl</c>) and as CloudFormation's <c>!Ref</c> of a queue
+    /// gives it in AWS: <c>http://sqs.{region}.localhost:{port}/{account}/{name}</c>.
+    /// </summary>
+    public ReferenceExpression QueueUrl => ReferenceExpression.Create(
+        $"http://sqs.{SqsEmulatorResource.Region}.localhost:{Parent.PrimaryEndpoint.Property(EndpointProperty.Port)}/000000000000/{QueueName}");
+
+    /// <summary>
     /// Gets the setting the services read the queue's name from: <c>Queues__OrderCreated</c> for <c>order-created</c>.
     /// </summary>
     public string ConfigurationKey => "Queues__" + string.Concat(QueueName.Split('-', '_', '.').Where(p => p.Length > 0)
