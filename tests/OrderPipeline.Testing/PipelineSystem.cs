@@ -106,7 +106,8 @@ public sealed class PipelineSystem : IAsyncDisposable
             .Where(n => n.StartsWith("processor", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList();
         // What must be healthy before the system is: the database, SQS and the services in the shape they run in.
         IReadOnlyList<string> ready = !options.Services ? ["orders", "sqs"]
-            : options.Lambda ? ["orders", "sqs", .. builder.Resources.Where(r => r is LambdaFunctionResource && r.Name != "migrations").Select(r => r.Name), "api"]
+            : options.Lambda
+                ? ["orders", "sqs", .. builder.Resources.Where(r => r is LambdaFunctionResource && r.Name != "migrations").Select(r => r.Name), "api"]
             : ["orders", "sqs", "api", .. processors, "notifier"];
 
         var app = await builder.BuildAsync(timeout.Token);
