@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Aspire.Hosting;
+using OrderPipeline.AppHost;
 using Aspire.Hosting.ApplicationModel;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -223,7 +224,7 @@ public sealed class ApiGatewayEmulatorTests
     [Fact]
     public async Task A_function_that_is_not_running_gives_500_internal_server_error()
     {
-        var port = FreePort.Next();
+        var port = LoopbackPort.PickFree();
         await using var server = new ApiGatewayServer("gateway", [CreateOrder], new ApiGatewayEmulatorOptions(),
             name => new LambdaFunctions().InvokerFor(Api), port);
         await server.StartAsync(Cancellation);
@@ -403,7 +404,7 @@ public sealed class ApiGatewayEmulatorTests
             ApiGatewayEmulatorOptions? options = null, TimeProvider? time = null, Func<string, ILambdaInvoker>? invokerFor = null)
         {
             var server = new ApiGatewayServer("gateway", routes, options ?? new ApiGatewayEmulatorOptions(), invokerFor ?? (_ => function),
-                FreePort.Next(), time: time);
+                LoopbackPort.PickFree(), time: time);
             await server.StartAsync(Cancellation);
             return new Gateway(server);
         }
@@ -497,7 +498,7 @@ public sealed class ApiGatewayEmulatorTests
 
         public static async Task<TestIssuer> StartAsync()
         {
-            var port = FreePort.Next();
+            var port = LoopbackPort.PickFree();
             var issuer = $"http://127.0.0.1:{port}/issuer";
             var key = new RsaSecurityKey(RSA.Create(2048)) { KeyId = "key-1" };
             var parameters = key.Rsa.ExportParameters(includePrivateParameters: false);

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
+using OrderPipeline.AppHost;
 using OrderPipeline.AppHost.Lambda;
 using OrderPipeline.AppHost.Lambda.ApiGateway;
 
