@@ -38,12 +38,24 @@ public static class LambdaFunctionBuilderExtensions
     /// </remarks>
     public static IResourceBuilder<LambdaFunctionResource> AddLambdaFunction<TProject>(this IDistributedApplicationBuilder builder,
         [ResourceName] string name, LambdaFunctionOptions? options = null)
-        where TProject : IProjectMetadata, new()
+        where TProject : IProjectMetadata, new() => builder.AddLambdaFunction(name, new TProject(), options);
+
+    /// <summary>
+    /// Adds a Lambda function that runs the project's built program, configured as its <c>AWS::Lambda::Function</c>.
+    /// </summary>
+    /// <param name="builder">The <see cref="IDistributedApplicationBuilder"/>.</param>
+    /// <param name="name">The name of the resource.</param>
+    /// <param name="project">The project, as Aspire's generated <c>Projects</c> class describes it.</param>
+    /// <param name="options">The function's timeout, memory size, reserved concurrency and idle reclaim time.</param>
+    /// <returns>A reference to the <see cref="IResourceBuilder{T}"/>.</returns>
+    public static IResourceBuilder<LambdaFunctionResource> AddLambdaFunction(this IDistributedApplicationBuilder builder,
+        [ResourceName] string name, IProjectMetadata project, LambdaFunctionOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(project);
 
-        var projectPath = new TProject().ProjectPath;
+        var projectPath = project.ProjectPath;
         var appHostAssembly = builder.AppHostAssembly ?? typeof(LambdaFunctionBuilderExtensions).Assembly;
         var program = BuiltPrograms.Find(appHostAssembly, projectPath, out var notFound);
         var function = new LambdaFunctionResource(name, program ?? projectPath, Path.GetDirectoryName(projectPath)!, options ?? new LambdaFunctionOptions());

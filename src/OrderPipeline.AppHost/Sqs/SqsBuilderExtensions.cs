@@ -131,6 +131,22 @@ public static class SqsBuilderExtensions
     }
 
     /// <summary>
+    /// Sets how long a received message stays hidden before it is delivered again (SQS's default is 30 s).
+    /// </summary>
+    /// <param name="builder">The builder for the <see cref="SqsQueueResource"/>.</param>
+    /// <param name="visibilityTimeout">The visibility timeout, in whole seconds from 0 to 12 hours.</param>
+    /// <returns>A reference to the <see cref="IResourceBuilder{T}"/>.</returns>
+    public static IResourceBuilder<SqsQueueResource> WithVisibilityTimeout(this IResourceBuilder<SqsQueueResource> builder, TimeSpan visibilityTimeout)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentOutOfRangeException.ThrowIfLessThan(visibilityTimeout, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(visibilityTimeout, TimeSpan.FromHours(12));
+
+        builder.Resource.VisibilityTimeoutSeconds = (int)visibilityTimeout.TotalSeconds;
+        return builder;
+    }
+
+    /// <summary>
     /// Tells a resource where SQS is and which queue to use, in the settings the AWS SDK and the services read:
     /// <c>AWS__ServiceURL</c>, <c>AWS__Region</c>, <c>AWS_ACCESS_KEY_ID</c>, <c>AWS_SECRET_ACCESS_KEY</c> and the
     /// queue's <see cref="SqsQueueResource.ConfigurationKey"/>.

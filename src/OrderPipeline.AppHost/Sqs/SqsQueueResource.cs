@@ -25,7 +25,7 @@ public sealed class SqsQueueResource(string name, string queueName, SqsEmulatorR
     /// <summary>
     /// Gets how long, in seconds, a received message stays hidden before it is delivered again.
     /// </summary>
-    public int VisibilityTimeoutSeconds { get; } = 30;
+    public int VisibilityTimeoutSeconds { get; internal set; } = 30;
 
     /// <summary>
     /// Gets the queue that takes the messages received <see cref="MaxReceiveCount"/> times, or <see langword="null"/>.
