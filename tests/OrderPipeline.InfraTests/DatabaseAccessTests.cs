@@ -1,10 +1,11 @@
 using System.Text.RegularExpressions;
-using OrderPipeline.Migrations.Aws;
+using OrderPipeline.AppHost.Deployment;
 using OrderPipeline.InfraTests.Support;
+using OrderPipeline.Migrations.Aws;
 using OrderPipeline.Testing;
-using YamlDotNet.RepresentationModel;
 using Xunit;
-using static OrderPipeline.InfraTests.CloudFormationTemplate;
+using YamlDotNet.RepresentationModel;
+using static OrderPipeline.AppHost.Deployment.CloudFormationTemplate;
 
 namespace OrderPipeline.InfraTests;
 
@@ -25,7 +26,7 @@ public sealed partial class DatabaseAccessTests
         ["NotifierFunction"] = "orderpipeline_notifier",
     };
 
-    private readonly CloudFormationTemplate template = CloudFormationTemplate.Load();
+    private readonly CloudFormationTemplate template = RepositoryTemplate.Load();
 
     public static TheoryData<string, string, string> Services => new()
     {

@@ -1,8 +1,9 @@
 using System.Text.RegularExpressions;
+using OrderPipeline.AppHost.Deployment;
 using OrderPipeline.InfraTests.Support;
 using OrderPipeline.Testing;
-using YamlDotNet.RepresentationModel;
 using Xunit;
+using YamlDotNet.RepresentationModel;
 
 namespace OrderPipeline.InfraTests;
 
@@ -13,7 +14,7 @@ namespace OrderPipeline.InfraTests;
 /// </summary>
 public sealed partial class DeployScriptTests
 {
-    private readonly CloudFormationTemplate template = CloudFormationTemplate.Load();
+    private readonly CloudFormationTemplate template = RepositoryTemplate.Load();
 
     // The script with its line continuations joined, so that each command is one line.
     private readonly string script = DeploymentScripts.Text;

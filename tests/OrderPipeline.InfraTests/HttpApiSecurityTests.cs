@@ -1,6 +1,8 @@
-using YamlDotNet.RepresentationModel;
+using OrderPipeline.AppHost.Deployment;
+using OrderPipeline.InfraTests.Support;
 using Xunit;
-using static OrderPipeline.InfraTests.CloudFormationTemplate;
+using YamlDotNet.RepresentationModel;
+using static OrderPipeline.AppHost.Deployment.CloudFormationTemplate;
 
 namespace OrderPipeline.InfraTests;
 
@@ -10,7 +12,7 @@ namespace OrderPipeline.InfraTests;
 /// </summary>
 public sealed class HttpApiSecurityTests
 {
-    private readonly CloudFormationTemplate template = CloudFormationTemplate.Load();
+    private readonly CloudFormationTemplate template = RepositoryTemplate.Load();
 
     [Fact]
     public void Jwt_authorizer_checks_the_issuer_and_audience_given_as_parameters_without_defaults()

@@ -1,8 +1,10 @@
 using System.Text.Json;
+using OrderPipeline.AppHost.Deployment;
+using OrderPipeline.InfraTests.Support;
 using OrderPipeline.Testing;
-using YamlDotNet.RepresentationModel;
 using Xunit;
-using static OrderPipeline.InfraTests.CloudFormationTemplate;
+using YamlDotNet.RepresentationModel;
+using static OrderPipeline.AppHost.Deployment.CloudFormationTemplate;
 
 namespace OrderPipeline.InfraTests;
 
@@ -15,7 +17,7 @@ public sealed class OperationsTests
 {
     private const string RelayPayload = """{"orderpipeline":"relay-outbox"}""";
 
-    private readonly CloudFormationTemplate template = CloudFormationTemplate.Load();
+    private readonly CloudFormationTemplate template = RepositoryTemplate.Load();
 
     // ----------------------------------------------------------------------------------------------------------------
     // The outbox relay in AWS
@@ -232,7 +234,7 @@ public sealed class OperationsTests
             .ToList();
         Assert.NotEmpty(built);
         Assert.All(built, format => Assert.StartsWith("arn:${AWS::Partition}:", format, StringComparison.Ordinal));
-        Assert.DoesNotContain("arn:aws:", File.ReadAllText(TemplatePath), StringComparison.Ordinal);
+        Assert.DoesNotContain("arn:aws:", File.ReadAllText(RepositoryTemplate.Path), StringComparison.Ordinal);
     }
 
     private static string AlarmKey(YamlMappingNode alarm) =>

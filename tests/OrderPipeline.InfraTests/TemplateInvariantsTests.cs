@@ -1,7 +1,9 @@
 using System.Text.RegularExpressions;
-using YamlDotNet.RepresentationModel;
+using OrderPipeline.AppHost.Deployment;
+using OrderPipeline.InfraTests.Support;
 using Xunit;
-using static OrderPipeline.InfraTests.CloudFormationTemplate;
+using YamlDotNet.RepresentationModel;
+using static OrderPipeline.AppHost.Deployment.CloudFormationTemplate;
 
 namespace OrderPipeline.InfraTests;
 
@@ -32,7 +34,7 @@ public sealed class TemplateInvariantsTests
     // Functions that consume an SQS queue (through an event source mapping, so their own poller is off).
     private static readonly string[] QueueConsumerFunctions = ["ProcessorFunction", "NotifierFunction"];
 
-    private readonly CloudFormationTemplate template = CloudFormationTemplate.Load();
+    private readonly CloudFormationTemplate template = RepositoryTemplate.Load();
 
     // ----------------------------------------------------------------------------------------------------------------
     // Queues

@@ -1,7 +1,9 @@
 using System.Globalization;
-using YamlDotNet.RepresentationModel;
+using OrderPipeline.AppHost.Deployment;
+using OrderPipeline.InfraTests.Support;
 using Xunit;
-using static OrderPipeline.InfraTests.CloudFormationTemplate;
+using YamlDotNet.RepresentationModel;
+using static OrderPipeline.AppHost.Deployment.CloudFormationTemplate;
 
 namespace OrderPipeline.InfraTests;
 
@@ -13,7 +15,7 @@ namespace OrderPipeline.InfraTests;
 /// </summary>
 public sealed class TimeoutsAndCapacityTests
 {
-    private readonly CloudFormationTemplate template = CloudFormationTemplate.Load();
+    private readonly CloudFormationTemplate template = RepositoryTemplate.Load();
 
     [Fact]
     public void Api_gateway_waits_at_most_30_s_and_longer_than_the_api_function_which_waits_longer_than_connect_and_proxy_borrow()

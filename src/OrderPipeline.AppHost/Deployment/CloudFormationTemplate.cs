@@ -1,14 +1,14 @@
 using System.Globalization;
-using OrderPipeline.Testing;
 using YamlDotNet.RepresentationModel;
 
-namespace OrderPipeline.InfraTests;
+namespace OrderPipeline.AppHost.Deployment;
 
 /// <summary>
 /// Reads infra/template.yaml (CloudFormation YAML with short-form intrinsics) into YamlDotNet's representation model
 /// and offers the few look-ups the infrastructure tests need. Short-form tags (<c>!Ref X</c>, <c>!GetAtt A.B</c>,
 /// <c>!Sub ...</c>) arrive as nodes carrying the tag; the long forms (<c>{ Ref: X }</c>, <c>{ "Fn::GetAtt": [A, B] }</c>)
-/// are understood too.
+/// are understood too. The infrastructure tests check the template with it, and the AppHost reads the functions' shape
+/// from it (Lambda/Template), so that both read the template the same way.
 /// </summary>
 internal sealed class CloudFormationTemplate
 {
@@ -20,14 +20,16 @@ internal sealed class CloudFormationTemplate
             : throw new InvalidOperationException("The template has no Resources mapping.");
     }
 
+    /// <summary>Gets the document's root mapping.</summary>
     public YamlMappingNode Root { get; }
 
+    /// <summary>Gets the resources by logical id.</summary>
     public IReadOnlyDictionary<string, YamlMappingNode> Resources { get; }
 
-    public static string TemplatePath => Path.Combine(RepositoryRoot.Path, "infra", "template.yaml");
+    /// <summary>Reads the template file at <paramref name="path"/>.</summary>
+    public static CloudFormationTemplate Load(string path) => Parse(File.ReadAllText(path));
 
-    public static CloudFormationTemplate Load() => Parse(File.ReadAllText(TemplatePath));
-
+    /// <summary>Reads a template from its YAML text.</summary>
     public static CloudFormationTemplate Parse(string yaml)
     {
         var stream = new YamlStream();
@@ -36,14 +38,18 @@ internal sealed class CloudFormationTemplate
         return new CloudFormationTemplate((YamlMappingNode)stream.Documents.Single().RootNode);
     }
 
+    /// <summary>The <c>Type</c> of a resource.</summary>
     public string TypeOf(string logicalId) => Scalar(Resources[logicalId]["Type"]);
 
+    /// <summary>The logical ids of the resources of a type, in ordinal order.</summary>
     public IEnumerable<string> OfType(string type) =>
         Resources.Where(kv => Scalar(kv.Value["Type"]) == type).Select(kv => kv.Key).OrderBy(id => id, StringComparer.Ordinal);
 
+    /// <summary>A resource's <c>Properties</c> (empty when it has none).</summary>
     public YamlMappingNode Properties(string logicalId) =>
         Resources[logicalId].Children.TryGetValue(new YamlScalarNode("Properties"), out var p) ? (YamlMappingNode)p : new YamlMappingNode();
 
+    /// <summary>A parameter's declaration, or null when the template declares no such parameter.</summary>
     public YamlNode? Parameter(string name) =>
         Root.Children.TryGetValue(new YamlScalarNode("Parameters"), out var p)
             && p is YamlMappingNode parameters
@@ -112,9 +118,11 @@ internal sealed class CloudFormationTemplate
     // ------------------------------------------------------------------------------------------------------------
     // Node helpers
     // ------------------------------------------------------------------------------------------------------------
+    /// <summary>The value under <paramref name="key"/> of a mapping, otherwise null.</summary>
     public static YamlNode? Child(YamlNode? node, string key) =>
         node is YamlMappingNode map && map.Children.TryGetValue(new YamlScalarNode(key), out var value) ? value : null;
 
+    /// <summary>The value at a path of keys through nested mappings, otherwise null.</summary>
     public static YamlNode? At(YamlNode? node, params string[] keys)
     {
         foreach (var key in keys)
@@ -125,6 +133,7 @@ internal sealed class CloudFormationTemplate
         return node;
     }
 
+    /// <summary>A node's tag (e.g. <c>!Ref</c>), or the empty string.</summary>
     public static string Tag(YamlNode node) => node.Tag.IsEmpty ? string.Empty : node.Tag.Value;
 
     /// <summary>A plain (untagged) scalar's text.</summary>
@@ -133,6 +142,7 @@ internal sealed class CloudFormationTemplate
             ? scalar.Value ?? string.Empty
             : throw new InvalidOperationException($"Expected a plain scalar, got {Describe(node)}.");
 
+    /// <summary>Whether a node is a plain (untagged) scalar.</summary>
     public static bool IsPlainScalar(YamlNode? node) => node is YamlScalarNode && node.Tag.IsEmpty;
 
     /// <summary>The list items of a sequence, or the node itself when a single value stands where a list may be.</summary>
