@@ -16,6 +16,10 @@ internal sealed partial class LambdaFunctionHost : ILambdaInvoker, IDisposable
     private const string DefaultReadinessPath = "/";
     private const string DefaultPassThroughPath = "/events";
 
+    // Where Lambda serves its runtime API in a sandbox. Nothing here calls it (the adapter would; the host stands in for
+    // the adapter), but the programs read its presence as "running in Lambda".
+    private const string RuntimeApiAddress = "127.0.0.1:9001";
+
     private readonly LambdaFunctionResource _function;
     private readonly IReadOnlyDictionary<string, string> _environment;
     private readonly ILogger _console;
@@ -34,7 +38,14 @@ internal sealed partial class LambdaFunctionHost : ILambdaInvoker, IDisposable
         string socketDirectory, int accountConcurrency, TimeSpan initTimeout)
     {
         _function = function;
-        _environment = environment;
+        // The variables Lambda itself sets in every sandbox; programs tell they run in Lambda by the runtime API's.
+        _environment = new Dictionary<string, string>(environment, StringComparer.Ordinal)
+        {
+            ["AWS_LAMBDA_FUNCTION_NAME"] = function.Name,
+            ["AWS_LAMBDA_FUNCTION_VERSION"] = "$LATEST",
+            ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = function.Options.MemorySizeMb.ToString(CultureInfo.InvariantCulture),
+            ["AWS_LAMBDA_RUNTIME_API"] = RuntimeApiAddress,
+        };
         _console = console;
         _socketDirectory = socketDirectory;
         _concurrency = function.Options.ReservedConcurrency ?? accountConcurrency;
