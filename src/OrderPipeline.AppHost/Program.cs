@@ -53,7 +53,9 @@ if (settings.GetValue<bool>("Lambda"))
             ["JwtAudience"] = settings["JwtAudience"] ?? "",
         },
         ApiPort = settings.GetValue<int?>("ApiPort"),
+        // For tests: shorter than the template's minute and its visibility timeouts sized to the functions' timeouts.
         ScheduleRate = settings.GetValue<TimeSpan?>("ScheduleRate"),
+        VisibilityTimeout = settings.GetValue<TimeSpan?>("VisibilityTimeout"),
     });
 }
 else

@@ -65,7 +65,7 @@ public sealed class PipelineSystem : IAsyncDisposable
             // for every AppHost, so systems starting side by side (test collections, a developer's AppHost) would collide.
             [$"--AppHost:DataDirectory={dataDirectory}", $"--AppHost:MySqlPort={FreePort.Next()}", $"--AppHost:SqsPort={FreePort.Next()}",
              $"--AppHost:ApiPort={FreePort.Next()}", $"--AppHost:Processors={options.Processors}", $"--AppHost:SqsPersistence={options.SqsPersistence}",
-             $"--AppHost:Lambda={options.Lambda}",
+             $"--AppHost:Lambda={options.Lambda}", .. options.Lambda && options.QuickRetries ? PipelineSystemOptions.QuickLambdaArgs : [],
              .. dashboardArgs, .. options.Args],
             (appOptions, _) => appOptions.DisableDashboard = !options.Dashboard,
             timeout.Token);

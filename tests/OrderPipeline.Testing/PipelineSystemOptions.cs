@@ -15,7 +15,15 @@ public sealed record PipelineSystemOptions
         ["Messaging__Consumer__WaitTimeSeconds"] = "2",
         ["Outbox__RelayIntervalSeconds"] = "1",
         ["Outbox__GraceSeconds"] = "2",
+        // The Lambda shape's outage path: a batch is sent back to its queue with this delay instead of the template's minute.
+        ["Messaging__OutageRequeue__DelaySeconds"] = "2",
     };
+
+    /// <summary>
+    /// With <see cref="QuickRetries"/> in the Lambda shape: the relay's schedule and the queues' visibility timeouts
+    /// (the template's minute and minutes) shortened, as AppHost arguments.
+    /// </summary>
+    public static IReadOnlyList<string> QuickLambdaArgs { get; } = ["--AppHost:ScheduleRate=00:00:02", "--AppHost:VisibilityTimeout=00:00:05"];
 
     /// <summary>
     /// For a program that drives the system and reports on it (the benchmarks, the fault run): the services keep their

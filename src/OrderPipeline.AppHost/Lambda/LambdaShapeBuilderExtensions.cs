@@ -1,4 +1,3 @@
-using System.Globalization;
 using OrderPipeline.AppHost.Lambda.Template;
 
 namespace Aspire.Hosting;
@@ -34,7 +33,7 @@ internal static class LambdaShapeBuilderExtensions
 
         foreach (var definition in shape.Queues)
         {
-            var queue = settings.Queues[definition.LogicalId].WithVisibilityTimeout(definition.VisibilityTimeout);
+            var queue = settings.Queues[definition.LogicalId].WithVisibilityTimeout(settings.VisibilityTimeout ?? definition.VisibilityTimeout);
             if (definition.DeadLetterQueueLogicalId is { } deadLetterQueue)
             {
                 queue.WithDeadLetterQueue(settings.Queues[deadLetterQueue], definition.MaxReceiveCount ?? 3);
@@ -54,7 +53,7 @@ internal static class LambdaShapeBuilderExtensions
                 // AWS__ServiceURL, the region and the key pair of the emulator; the queue settings follow from the template.
                 function.WithReference(queue);
             }
-            function.WithReference(settings.Database);
+            function.WithReference(settings.Database).WaitFor(settings.Database);
             foreach (var (name, value) in definition.Environment)
             {
                 if (name == "OTEL_SERVICE_NAME")
@@ -106,7 +105,7 @@ internal static class LambdaShapeBuilderExtensions
 
         foreach (var schedule in shape.Schedules.Where(s => s.Enabled))
         {
-            builder.AddLambdaSchedule(settings.ScheduleName(schedule.Name), functions[schedule.TargetFunctionLogicalId],
+            builder.AddLambdaSchedule(schedule.Name, functions[schedule.TargetFunctionLogicalId],
                 settings.ScheduleRate ?? schedule.Rate, schedule.Input);
         }
 
@@ -129,12 +128,6 @@ internal static class LambdaShapeBuilderExtensions
             }
         }
     }
-
-    /// <summary>The resource name of a schedule: its name without the environment's prefix ("orderpipeline-outbox-relay" is "outbox-relay").</summary>
-    private static string ScheduleName(this LambdaShapeSettings settings, string name) =>
-        settings.Parameters.TryGetValue("EnvironmentName", out var environment) && name.StartsWith(environment + "-", StringComparison.Ordinal)
-            ? name[(environment.Length + 1)..]
-            : name.ToLower(CultureInfo.InvariantCulture);
 }
 
 /// <summary>What the AWS shape is made of locally.</summary>
@@ -163,4 +156,10 @@ internal sealed record LambdaShapeSettings
 
     /// <summary>Gets a rate for every schedule instead of the template's (a test's minute is long).</summary>
     public TimeSpan? ScheduleRate { get; init; }
+
+    /// <summary>
+    /// Gets a visibility timeout for every queue instead of the template's, which are sized to the functions' timeouts
+    /// (a test that kills a sandbox should not wait minutes for its batch to come back).
+    /// </summary>
+    public TimeSpan? VisibilityTimeout { get; init; }
 }

@@ -11,9 +11,16 @@ using OrderPipeline.FunctionalTests.Support;
 
 namespace OrderPipeline.FunctionalTests.EndToEnd;
 
-/// <summary>The whole system, driven from outside over HTTP and SQS, with stock arranged in the database.</summary>
+/// <summary>The whole system, as the laptop runs it.</summary>
 [Collection(PipelineCollection.Name)]
-public sealed class PipelineTests(PipelineFixture system)
+public sealed class LaptopPipelineTests(PipelineFixture system) : PipelineTests(system);
+
+/// <summary>The whole system in the shape AWS runs it: Lambda functions behind the HTTP API, SQS event sources and the schedule.</summary>
+[Collection(LambdaPipelineCollection.Name)]
+public sealed class LambdaPipelineTests(LambdaPipelineFixture system) : PipelineTests(system);
+
+/// <summary>The whole system, driven from outside over HTTP and SQS, with stock arranged in the database: in both shapes.</summary>
+public abstract class PipelineTests(PipelineFixture system)
 {
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(60);
     private HttpClient Api => system.Api;
@@ -193,7 +200,7 @@ public sealed class PipelineTests(PipelineFixture system)
 
         Assert.Equal("PROCESSED", (await Api.WaitSettledAsync(after)).GetProperty("status").GetString());
         await system.SqsClient.DeleteMessageAsync(deadLetterUrl, dead!.ReceiptHandle, TestContext.Current.CancellationToken);
-        var invalidLogs = (await system.ConsoleOfAsync("processor")).Count(l => l.Contains("not a valid event", StringComparison.Ordinal));
+        var invalidLogs = (await system.ConsoleOfAsync(system.Processor)).Count(l => l.Contains("not a valid event", StringComparison.Ordinal));
         Assert.True(invalidLogs >= 3, $"the processor logged the poison message {invalidLogs} times");
     }
 
@@ -202,19 +209,21 @@ public sealed class PipelineTests(PipelineFixture system)
     {
         var product = await Db.AddProductAsync(60);
         var customer = "customer-crash-" + Guid.NewGuid().ToString("N")[..8];
-        var processBefore = PipelineFixture.ProcessIdOf(await system.CurrentStateAsync("processor"))!.Value;
-
         var placing = Task.WhenAll(Enumerable.Range(0, 100).Select(i => Api.PlaceAcceptedAsync(customer, (product, 1 + i % 2))));
         await Eventually.AssertAsync(async () => await Db.CountAsync("SELECT COUNT(*) FROM orders WHERE customer_id = @customer", new { customer }) > 0,
             Settle, "the first orders to be recorded");
-        PipelineFixture.Kill(processBefore);
+        var killed = await system.KillProcessorAsync();
+        Assert.NotEmpty(killed);
         var placed = await placing;
 
-        // Nobody starts it: the AppHost's supervision brings it back.
-        await system.App.ResourceNotifications.WaitForResourceAsync("processor",
-            e => e.Snapshot.HealthStatus == Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy
-                 && PipelineFixture.ProcessIdOf(e) is { } pid && pid != processBefore,
-            TestContext.Current.CancellationToken).WaitAsync(Settle, TestContext.Current.CancellationToken);
+        if (!system.Lambda)
+        {
+            // Nobody starts it: the AppHost's supervision brings it back. (A function starts a new sandbox by itself.)
+            await system.App.ResourceNotifications.WaitForResourceAsync(system.Processor,
+                e => e.Snapshot.HealthStatus == Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy
+                     && PipelineFixture.ProcessIdOf(e) is { } pid && !killed.Contains(pid),
+                TestContext.Current.CancellationToken).WaitAsync(Settle, TestContext.Current.CancellationToken);
+        }
         var orders = await Eventually.GetAsync(
             () => Db.OrdersOfCustomerAsync(customer),
             o => o.Count == placed.Length && o.All(x => x.Status != "PENDING"),
@@ -243,7 +252,7 @@ public sealed class PipelineTests(PipelineFixture system)
     {
         var product = await Db.AddProductAsync(10);
         var customer = "customer-dbdown-" + Guid.NewGuid().ToString("N")[..8];
-        using var processor = system.App.CreateHttpClient("processor", "http");
+        var invocationsBefore = Property(await system.CurrentStateAsync(system.Processor), "lambda.invocations");
 
         Assert.True((await system.ExecuteCommandAsync("mysql", KnownResourceCommands.StopCommand)).Success);
         string[] placed;
@@ -251,11 +260,21 @@ public sealed class PipelineTests(PipelineFixture system)
         {
             // The Api needs only the queue to accept orders.
             placed = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => Api.PlaceAcceptedAsync(customer, (product, 1))));
-            await Eventually.AssertAsync(async () =>
+            if (system.Lambda)
             {
-                using var response = await processor.GetAsync("/health", TestContext.Current.CancellationToken);
-                return response.StatusCode == HttpStatusCode.ServiceUnavailable;
-            }, Settle, "the processor to report the database down");
+                // A batch reached the function while the database was down (and was sent back to wait for it).
+                await Eventually.AssertAsync(async () => Property(await system.CurrentStateAsync(system.Processor), "lambda.invocations")
+                    != invocationsBefore, Settle, "the processor function to be invoked during the outage");
+            }
+            else
+            {
+                using var processor = system.App.CreateHttpClient(system.Processor, "http");
+                await Eventually.AssertAsync(async () =>
+                {
+                    using var response = await processor.GetAsync("/health", TestContext.Current.CancellationToken);
+                    return response.StatusCode == HttpStatusCode.ServiceUnavailable;
+                }, Settle, "the processor to report the database down");
+            }
         }
         finally
         {
@@ -272,9 +291,16 @@ public sealed class PipelineTests(PipelineFixture system)
     }
 
     [Fact]
-    public async Task The_api_describes_itself_with_an_openapi_document()
+    public async Task The_api_describes_itself_with_an_openapi_document_and_behind_the_gateway_only_the_templates_routes_exist()
     {
         using var response = await Api.GetAsync("/openapi/v1.json", TestContext.Current.CancellationToken);
+        if (system.Lambda)
+        {
+            // As in AWS: the HTTP API has the two routes of infra/template.yaml, and nothing else reaches the function.
+            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+            Assert.Equal("{\"message\":\"Not Found\"}", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+            return;
+        }
         response.EnsureSuccessStatusCode();
         var paths = (await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("paths");
         Assert.True(paths.TryGetProperty("/api/orders", out var post) && post.TryGetProperty("post", out _));
@@ -293,4 +319,7 @@ public sealed class PipelineTests(PipelineFixture system)
         Assert.NotNull(fresh.Headers.RetryAfter);
         Assert.Contains("not recorded yet", await fresh.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
     }
+
+    private static string? Property(ResourceEvent resource, string name) =>
+        Convert.ToString(resource.Snapshot.Properties.FirstOrDefault(p => p.Name == name)?.Value, System.Globalization.CultureInfo.InvariantCulture);
 }

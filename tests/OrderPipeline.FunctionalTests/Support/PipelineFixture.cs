@@ -10,8 +10,11 @@ using OrderPipeline.Tests.Shared;
 
 namespace OrderPipeline.FunctionalTests.Support;
 
-/// <summary>The whole system, started from the AppHost's app model by Aspire.Hosting.Testing: one per test collection.</summary>
-public sealed class PipelineFixture : IAsyncLifetime
+/// <summary>
+/// The whole system, started from the AppHost's app model by Aspire.Hosting.Testing: one per test collection. The
+/// services run as long-lived processes (the laptop shape), or as Lambda functions (<see cref="LambdaPipelineFixture"/>).
+/// </summary>
+public class PipelineFixture : IAsyncLifetime
 {
     private readonly ConcurrentQueue<string> _notifierLines = new();
     private readonly CancellationTokenSource _stopping = new();
@@ -25,10 +28,22 @@ public sealed class PipelineFixture : IAsyncLifetime
 
     public IAmazonSQS SqsClient { get; private set; } = null!;
 
+    /// <summary>The services run as Lambda functions, invoked by their event sources, the HTTP API and the schedule.</summary>
+    public virtual bool Lambda => false;
+
+    /// <summary>The resource that settles orders: the Processor, or its function.</summary>
+    public string Processor => Lambda ? "order-processor" : "processor";
+
+    /// <summary>The resource that writes the notifications: the Notifier, or its function.</summary>
+    public string Notifier => Lambda ? "notification-sender" : "notifier";
+
     public async ValueTask InitializeAsync()
     {
-        _host = await PipelineSystem.StartAsync();
-        Api = App.CreateHttpClient("api", "http");
+        _host = await PipelineSystem.StartAsync(new PipelineSystemOptions { Lambda = Lambda });
+        Api = Lambda
+            // Behind the HTTP API, throttles (the stage's, the function's concurrency) answer a burst: a client retries.
+            ? new HttpClient(new ThrottledRequestRetryHandler()) { BaseAddress = App.GetEndpoint("api", "http") }
+            : App.CreateHttpClient("api", "http");
         Database = new PipelineDatabase(_host.ConnectionString);
         SqsClient = _host.CreateSqsClient();
         _ = CollectNotifierOutputAsync();
@@ -59,6 +74,24 @@ public sealed class PipelineFixture : IAsyncLifetime
     public Task<ExecuteCommandResult> ExecuteCommandAsync(string resourceName, string command) =>
         App.Services.GetRequiredService<ResourceCommandService>().ExecuteCommandAsync(Resource(resourceName), command, TestContext.Current.CancellationToken);
 
+    /// <summary>
+    /// SIGKILLs what settles orders, mid-stream: the Processor's process (the AppHost's supervision starts it again), or
+    /// every sandbox of its function (their batches fail; the next invocation starts a new one). Returns the processes.
+    /// </summary>
+    public async Task<IReadOnlyList<int>> KillProcessorAsync()
+    {
+        var state = await CurrentStateAsync(Processor);
+        IReadOnlyList<int> processes = Lambda
+            ? [.. (state.Snapshot.Properties.FirstOrDefault(p => p.Name == "lambda.sandbox.pids")?.Value as string ?? "")
+                .Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(p => int.Parse(p, System.Globalization.CultureInfo.InvariantCulture))]
+            : [ProcessIdOf(state)!.Value];
+        foreach (var process in processes)
+        {
+            Kill(process);
+        }
+        return processes;
+    }
+
     public static void Kill(int processId)
     {
         using var process = Process.GetProcessById(processId);
@@ -70,7 +103,7 @@ public sealed class PipelineFixture : IAsyncLifetime
         try
         {
             await foreach (var batch in App.Services.GetRequiredService<ResourceLoggerService>()
-                .WatchAsync(Resource("notifier")).WithCancellation(_stopping.Token))
+                .WatchAsync(Resource(Notifier)).WithCancellation(_stopping.Token))
             {
                 foreach (var line in batch)
                 {
@@ -97,8 +130,20 @@ public sealed class PipelineFixture : IAsyncLifetime
     }
 }
 
+/// <summary>The whole system in its AWS shape: Lambda functions in sandboxes, as <c>bash eng/run.sh --lambda</c> runs it.</summary>
+public sealed class LambdaPipelineFixture : PipelineFixture
+{
+    public override bool Lambda => true;
+}
+
 [CollectionDefinition(Name)]
 public sealed class PipelineCollection : ICollectionFixture<PipelineFixture>
 {
     public const string Name = "whole system through the AppHost";
+}
+
+[CollectionDefinition(Name)]
+public sealed class LambdaPipelineCollection : ICollectionFixture<LambdaPipelineFixture>
+{
+    public const string Name = "whole system through the AppHost, Lambda shape";
 }
