@@ -39,13 +39,19 @@ internal sealed partial class LambdaFunctionHost : ILambdaInvoker, IDisposable
     {
         _function = function;
         // The variables Lambda itself sets in every sandbox; programs tell they run in Lambda by the runtime API's.
-        _environment = new Dictionary<string, string>(environment, StringComparer.Ordinal)
+        var sandboxEnvironment = new Dictionary<string, string>(environment, StringComparer.Ordinal)
         {
             ["AWS_LAMBDA_FUNCTION_NAME"] = function.Name,
             ["AWS_LAMBDA_FUNCTION_VERSION"] = "$LATEST",
             ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = function.Options.MemorySizeMb.ToString(CultureInfo.InvariantCulture),
             ["AWS_LAMBDA_RUNTIME_API"] = RuntimeApiAddress,
         };
+        if (sandboxEnvironment.ContainsKey("OTEL_SERVICE_NAME"))
+        {
+            // Aspire leaves the name as a template DCP fills in when it launches a process; the host launches these.
+            sandboxEnvironment["OTEL_SERVICE_NAME"] = function.Name;
+        }
+        _environment = sandboxEnvironment;
         _console = console;
         _socketDirectory = socketDirectory;
         _concurrency = function.Options.ReservedConcurrency ?? accountConcurrency;

@@ -90,6 +90,11 @@ internal sealed partial class LambdaSandbox : IDisposable
         }
         start.Environment["ASPNETCORE_URLS"] = "http://unix:" + socket;
         start.Environment["AWS_LAMBDA_LOG_STREAM_NAME"] = id;
+        if (environment.ContainsKey("OTEL_RESOURCE_ATTRIBUTES"))
+        {
+            // Each sandbox is an instance of the function in the dashboard (Aspire's value is a template DCP fills in).
+            start.Environment["OTEL_RESOURCE_ATTRIBUTES"] = "service.instance.id=" + id;
+        }
 
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
         process.OutputDataReceived += (_, line) => Write(console, id, line.Data, error: false);
