@@ -33,6 +33,7 @@ internal sealed partial class LambdaFunctionHost : ILambdaInvoker, IDisposable
     private readonly Timer _reclaimer;
     private int _starting;
     private int _next;
+    private volatile bool _disposed;
 
     public LambdaFunctionHost(LambdaFunctionResource function, IReadOnlyDictionary<string, string> environment, ILogger console,
         string socketDirectory, int accountConcurrency, TimeSpan initTimeout)
@@ -92,8 +93,12 @@ internal sealed partial class LambdaFunctionHost : ILambdaInvoker, IDisposable
     /// <summary>Starts one sandbox ahead of any invocation, then freezes it: the function is known to start.</summary>
     public async Task WarmUpAsync(CancellationToken cancellationToken)
     {
-        var sandbox = await StartSandboxAsync(cancellationToken).ConfigureAwait(false)
-            ?? throw new InvalidOperationException($"{FunctionName}: its program did not become ready (see its console).");
+        var sandbox = await StartSandboxAsync(cancellationToken).ConfigureAwait(false);
+        if (sandbox is null)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            throw new InvalidOperationException($"{FunctionName}: its program did not become ready (see its console).");
+        }
         Release(sandbox);
     }
 
@@ -128,7 +133,7 @@ internal sealed partial class LambdaFunctionHost : ILambdaInvoker, IDisposable
             result = new LambdaInvocationResult(_isError(status) ? LambdaInvocationOutcome.FunctionError : LambdaInvocationOutcome.Succeeded,
                 status, [.. response.Headers.Concat(response.Content.Headers).SelectMany(h => h.Value.Select(v => KeyValuePair.Create(h.Key, v)))], body);
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && !_disposed)
         {
             LogTimedOut(_console, sandbox.Id, _function.Options.Timeout.TotalSeconds);
             Discard(sandbox);
@@ -147,7 +152,7 @@ internal sealed partial class LambdaFunctionHost : ILambdaInvoker, IDisposable
         }
         catch (OperationCanceledException)
         {
-            // The AppHost is stopping: the sandbox goes with it.
+            // The AppHost is stopping (or the host was disposed, which ended the sandbox's client): the sandbox goes with it.
             Discard(sandbox);
             throw;
         }
@@ -162,6 +167,8 @@ internal sealed partial class LambdaFunctionHost : ILambdaInvoker, IDisposable
         _reclaimer.Dispose();
         lock (_lock)
         {
+            // A sandbox still starting sees this and ends instead of joining.
+            _disposed = true;
             foreach (var sandbox in _all)
             {
                 sandbox.Dispose();
@@ -216,7 +223,7 @@ internal sealed partial class LambdaFunctionHost : ILambdaInvoker, IDisposable
         {
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             deadline.CancelAfter(_initTimeout);
-            while (!ready && !sandbox.HasExited)
+            while (!ready && !sandbox.HasExited && !_disposed)
             {
                 try
                 {
@@ -242,16 +249,21 @@ internal sealed partial class LambdaFunctionHost : ILambdaInvoker, IDisposable
             lock (_lock)
             {
                 _starting--;
+                ready &= !_disposed;
                 if (ready)
                 {
                     _all.Add(sandbox);
                 }
             }
+            // Not ready, the start canceled (the AppHost stopping) or the host disposed meanwhile: the process goes too.
+            if (!ready)
+            {
+                sandbox.Dispose();
+                Changed?.Invoke();
+            }
         }
         if (!ready)
         {
-            sandbox.Dispose();
-            Changed?.Invoke();
             return null;
         }
         var init = Stopwatch.GetElapsedTime(started);
