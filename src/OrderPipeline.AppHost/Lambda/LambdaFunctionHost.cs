@@ -16,6 +16,9 @@ internal sealed partial class LambdaFunctionHost : ILambdaInvoker, IDisposable
     private const string DefaultReadinessPath = "/";
     private const string DefaultPassThroughPath = "/events";
 
+    // A little over the exporters' one-second schedule (OTEL_BSP/BLRP_SCHEDULE_DELAY, OTEL_METRIC_EXPORT_INTERVAL).
+    private static readonly TimeSpan FreezeDelay = TimeSpan.FromSeconds(1.5);
+
     // Where Lambda serves its runtime API in a sandbox. Nothing here calls it (the adapter would; the host stands in for
     // the adapter), but the programs read its presence as "running in Lambda".
     private const string RuntimeApiAddress = "127.0.0.1:9001";
@@ -275,11 +278,31 @@ internal sealed partial class LambdaFunctionHost : ILambdaInvoker, IDisposable
 
     private void Release(LambdaSandbox sandbox)
     {
+        DateTimeOffset idleSince;
         lock (_lock)
         {
-            sandbox.Freeze();
-            sandbox.IdleSince = DateTimeOffset.UtcNow;
+            idleSince = sandbox.IdleSince = DateTimeOffset.UtcNow;
             _idle.Push(sandbox);
+        }
+        Changed?.Invoke();
+        _ = FreezeWhenStillIdleAsync(sandbox, idleSince);
+    }
+
+    /// <summary>
+    /// Freezes the sandbox once it has been idle for <see cref="FreezeDelay"/>, unless an invocation took it meanwhile.
+    /// In Lambda an extension may hold the freeze until it has sent the invocation's telemetry; the services run no
+    /// such extension yet, so this delay stands in for it: the exporters send what the invocation left (every second,
+    /// as Aspire configures them) before the sandbox stops.
+    /// </summary>
+    private async Task FreezeWhenStillIdleAsync(LambdaSandbox sandbox, DateTimeOffset idleSince)
+    {
+        await Task.Delay(FreezeDelay).ConfigureAwait(false);
+        lock (_lock)
+        {
+            if (!_disposed && sandbox.IdleSince == idleSince && _idle.Contains(sandbox))
+            {
+                sandbox.Freeze();
+            }
         }
         Changed?.Invoke();
     }

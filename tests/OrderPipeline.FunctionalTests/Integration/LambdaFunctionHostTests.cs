@@ -91,8 +91,7 @@ public sealed class LambdaFunctionHostTests(InfrastructureFixture infra) : IDisp
         Assert.Equal(1, host.Statistics.ColdStarts);
         Assert.True(host.Statistics.LastInit > TimeSpan.Zero, "no init time was recorded");
         Assert.Equal(0, host.Statistics.Invocations);
-        var (pid, frozen) = Assert.Single(host.Sandboxes());
-        Assert.True(frozen, "the host does not count the sandbox frozen");
+        var (pid, _) = Assert.Single(await SettledAsync(host, frozen: 1));
         await FrozenAsync(pid);
         Assert.Equal([pid], FunctionProcesses());
         // The template's variables, Lambda's own, and the adapter's port as a socket of the sandbox's own.
@@ -125,7 +124,7 @@ public sealed class LambdaFunctionHostTests(InfrastructureFixture infra) : IDisp
         // The same sandbox, no second init, frozen again.
         Assert.Equal(1, host.Statistics.ColdStarts);
         Assert.Equal((1, 0), (host.Statistics.Invocations, host.Statistics.Errors));
-        Assert.Equal([(pid, true)], host.Sandboxes());
+        Assert.Equal([(pid, true)], await SettledAsync(host, frozen: 1));
         await FrozenAsync(pid);
     }
 
@@ -143,7 +142,7 @@ public sealed class LambdaFunctionHostTests(InfrastructureFixture infra) : IDisp
         Assert.Equal(500, result.StatusCode);
         Assert.Contains("no such task", result.BodyText, StringComparison.Ordinal);
         Assert.Equal((1, 1, 0), (host.Statistics.Invocations, host.Statistics.Errors, host.Statistics.Timeouts));
-        Assert.Equal([(pid, true)], host.Sandboxes());
+        Assert.Equal([(pid, true)], await SettledAsync(host, frozen: 1));
         await FrozenAsync(pid);
 
         // A 4xx is the program's answer, not an error.
@@ -178,9 +177,8 @@ public sealed class LambdaFunctionHostTests(InfrastructureFixture infra) : IDisp
 
         Assert.True(next.Outcome == LambdaInvocationOutcome.Succeeded, Describe(next));
         Assert.Equal(2, host.Statistics.ColdStarts);
-        var (replacement, frozen) = Assert.Single(host.Sandboxes());
+        var (replacement, _) = Assert.Single(await SettledAsync(host, frozen: 1));
         Assert.NotEqual(pid, replacement);
-        Assert.True(frozen);
         await FrozenAsync(replacement);
     }
 
@@ -209,7 +207,7 @@ public sealed class LambdaFunctionHostTests(InfrastructureFixture infra) : IDisp
         Assert.True(done.Outcome == LambdaInvocationOutcome.Succeeded, Describe(done));
         Assert.Equal((2, 1, 0), (host.Statistics.Invocations, host.Statistics.Throttles, host.Statistics.Errors));
         Assert.Equal(1, host.Statistics.ColdStarts);
-        Assert.Equal([(pid, true)], host.Sandboxes());
+        Assert.Equal([(pid, true)], await SettledAsync(host, frozen: 1));
     }
 
     [Fact]
@@ -259,7 +257,7 @@ public sealed class LambdaFunctionHostTests(InfrastructureFixture infra) : IDisp
         await StuckOnTheLockAsync();
         await host.WarmUpAsync(Cancellation);
         await host.WarmUpAsync(Cancellation);
-        var sandboxes = host.Sandboxes();
+        var sandboxes = await SettledAsync(host, frozen: 2);
         Assert.Equal([false, true, true], sandboxes.Select(s => s.Frozen).Order());
         Assert.Equal(sandboxes.Select(s => s.ProcessId).Order(), FunctionProcesses().Order());
 
@@ -423,6 +421,11 @@ public sealed class LambdaFunctionHostTests(InfrastructureFixture infra) : IDisp
             return null;
         }
     }
+
+    /// <summary>The sandboxes once <paramref name="frozen"/> of them are frozen (the host freezes one shortly after its invocation).</summary>
+    private static Task<IReadOnlyList<(int ProcessId, bool Frozen)>> SettledAsync(LambdaFunctionHost host, int frozen) =>
+        Eventually.GetAsync(() => Task.FromResult(host.Sandboxes()), s => s.Count(x => x.Frozen) == frozen, Patience,
+            $"{frozen} frozen sandboxes");
 
     private static Task FrozenAsync(int pid) =>
         Eventually.UntilAsync(() => StateOf(pid) == 'T', Patience, () => $"process {pid} to be stopped (T); it is {StateOf(pid)?.ToString() ?? "gone"}");
