@@ -93,6 +93,15 @@ internal sealed partial class LambdaFunctionHost : ILambdaInvoker, IDisposable
         }
     }
 
+    /// <summary>The processes of the sandboxes serving an invocation right now (the others are idle, most of them frozen).</summary>
+    public IReadOnlyList<int> BusySandboxes()
+    {
+        lock (_lock)
+        {
+            return [.. _all.Except(_idle).Select(s => s.ProcessId)];
+        }
+    }
+
     /// <summary>Starts one sandbox ahead of any invocation, then freezes it: the function is known to start.</summary>
     public async Task WarmUpAsync(CancellationToken cancellationToken)
     {

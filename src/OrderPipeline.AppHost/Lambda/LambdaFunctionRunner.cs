@@ -93,11 +93,14 @@ internal sealed partial class LambdaFunctionRunner(LambdaFunctionResource functi
     {
         var sandboxes = host.Sandboxes();
         var frozen = sandboxes.Count(s => s.Frozen);
+        var busy = host.BusySandboxes();
         var statistics = host.Statistics;
         var options = host.Function.Options;
         return properties
-            .With("lambda.sandboxes", "Sandboxes", $"{sandboxes.Count} ({sandboxes.Count - frozen} running, {frozen} frozen)", highlighted: true)
+            .With("lambda.sandboxes", "Sandboxes", $"{sandboxes.Count} ({busy.Count} busy, {sandboxes.Count - busy.Count - frozen} idle, {frozen} frozen)",
+                highlighted: true)
             .With("lambda.sandbox.pids", "Sandbox processes", string.Join(' ', sandboxes.Select(s => s.ProcessId.ToString(CultureInfo.InvariantCulture))))
+            .With("lambda.sandbox.busy", "Sandboxes in an invocation", string.Join(' ', busy.Select(p => p.ToString(CultureInfo.InvariantCulture))))
             .With("lambda.invocations", "Invocations", statistics.Invocations, highlighted: true)
             .With("lambda.errors", "Errors", statistics.Errors, highlighted: true)
             .With("lambda.throttles", "Throttles", statistics.Throttles, highlighted: true)
