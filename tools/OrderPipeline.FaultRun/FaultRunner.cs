@@ -9,12 +9,14 @@ using OrderPipeline.Testing;
 namespace OrderPipeline.FaultRun;
 
 /// <summary>What a fault run did and found.</summary>
+/// <param name="ProcessorTimeout">In the Lambda shape, order-processor's timeout as the run had it.</param>
 public sealed record FaultRunResult(
     FaultRunOptions Options,
     DateTimeOffset StartedAt,
     IReadOnlyList<FaultEvent> Faults,
     IReadOnlyList<Check> Checks,
-    IReadOnlyDictionary<string, string> Figures)
+    IReadOnlyDictionary<string, string> Figures,
+    TimeSpan? ProcessorTimeout = null)
 {
     public bool Passed => Checks.All(c => c.Passed) && Faults.All(f => f.Problem is null);
 }
@@ -27,10 +29,25 @@ public static class FaultRunner
 {
     public static async Task<FaultRunResult> RunAsync(FaultRunOptions options, TextWriter progress, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(progress);
         var startedAt = DateTimeOffset.UtcNow;
-        progress.WriteLine($"Starting the system ({options.Processors} Processors) ...");
+        progress.WriteLine(options.Lambda
+            ? "Starting the system in its Lambda shape (functions behind the HTTP API and their event sources) ..."
+            : $"Starting the system ({options.Processors} Processors) ...");
         await using var pipeline = await PipelineSystem.StartAsync(
-            PipelineSystemOptions.ForProgram with { QuickRetries = true, Processors = options.Processors }, cancellationToken);
+            PipelineSystemOptions.ForProgram with
+            {
+                QuickRetries = true,
+                Processors = options.Processors,
+                Lambda = options.Lambda,
+            },
+            cancellationToken);
+        TimeSpan? processorTimeout = options.Lambda ? pipeline.TimeoutOf(FaultSchedule.ProcessorFunction) : null;
+        if (processorTimeout is { } timeout)
+        {
+            progress.WriteLine($"{FaultSchedule.ProcessorFunction}'s timeout: {timeout.TotalSeconds:0} s; the freeze lasts {options.OutageSeconds} s.");
+        }
         var connectionString = pipeline.ConnectionString;
         using var sqs = pipeline.CreateSqsClient();
         var api = pipeline.Api;
@@ -73,29 +90,50 @@ public static class FaultRunner
 
         var checks = await reconciliation.CheckAsync([.. load.Orders], poison, cancellationToken);
         var restarts = new List<string>();
-        foreach (var resource in pipeline.Processors.Append("notifier").Append("mysql"))
+        // In the Lambda shape no service is supervised (a function starts sandboxes as it needs them); MySQL still is.
+        foreach (var resource in options.Lambda ? ["mysql"] : pipeline.Processors.Append("notifier").Append("mysql"))
         {
             restarts.Add($"{resource} {await pipeline.RestartsOfAsync(resource, cancellationToken)}");
         }
         var figures = new Dictionary<string, string>
         {
-            ["orders placed"] = options.Orders.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["accepted (202)"] = accepted.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["requests retried by clients (503, timeouts)"] = load.Retries.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["answers that said the outcome was unknown"] =
-                load.Orders.Sum(o => o.UncertainIds.Count).ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["duplicate OrderCreated messages injected"] = duplicates.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["poison messages injected"] = poison.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["load duration"] = $"{loadEnded.TotalSeconds:0} s",
-            ["settled after the load"] = settled ? $"{settledAfter.TotalSeconds:0} s" : $"not within {options.SettleWithin.TotalSeconds:0} s",
-            ["restarts by the AppHost's supervisor"] = string.Join(", ", restarts),
+            ["orders placed"] = Invariant(options.Orders),
+            ["accepted (202)"] = Invariant(accepted),
+            [options.Lambda ? "requests retried by clients (429, API Gateway's 500, the Api's 503, timeouts)" : "requests retried by clients (503, timeouts)"] =
+                Invariant(load.Retries),
         };
+        if (options.Lambda)
+        {
+            figures["API Gateway's own answers to the clients: 429 (throttled by the stage), 500 (invocation throttled, failed or timed out)"] =
+                $"{Invariant(load.Throttled)}, {Invariant(load.GatewayErrors)}";
+        }
+        figures["answers that said the outcome was unknown"] = Invariant(load.Orders.Sum(o => o.UncertainIds.Count));
+        figures["answers to unkeyed orders that named no order but may hide one (API Gateway's 500, no answer)"] =
+            Invariant(load.Orders.Sum(o => o.HiddenOutcomes));
+        figures["duplicate OrderCreated messages injected"] = Invariant(duplicates);
+        figures["poison messages injected"] = Invariant(poison.Count);
+        figures["load duration"] = $"{loadEnded.TotalSeconds:0} s";
+        figures["settled after the load"] = settled ? $"{settledAfter.TotalSeconds:0} s" : $"not within {options.SettleWithin.TotalSeconds:0} s";
+        figures["restarts by the AppHost's supervisor"] = string.Join(", ", restarts);
+        if (options.Lambda)
+        {
+            foreach (var function in (string[])["create-order", FaultSchedule.ProcessorFunction, FaultSchedule.NotifierFunction])
+            {
+                figures[$"{function} (function)"] = (await pipeline.CountersOfAsync(function, cancellationToken)).ToString();
+            }
+        }
         foreach (var check in checks)
         {
             progress.WriteLine($"  {(check.Passed ? "ok  " : "FAIL")} {check.Name}: {check.Detail}");
         }
-        return new FaultRunResult(options, startedAt, faults.Events, checks, figures);
+        foreach (var (name, value) in figures)
+        {
+            progress.WriteLine($"  {name}: {value}");
+        }
+        return new FaultRunResult(options, startedAt, faults.Events, checks, figures, processorTimeout);
     }
+
+    private static string Invariant(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Ten products with about three quarters of the stock the orders ask for, so that some orders FAIL.</summary>
     private static async Task<Dictionary<string, int>> AddProductsAsync(string connectionString, string run, FaultRunOptions options)

@@ -23,23 +23,54 @@ public sealed record PlacedOrder(int Number, string? IdempotencyKey, IReadOnlyLi
 
     /// <summary>What a keyed client's deliberate repeat of the same request was answered with.</summary>
     public string? RepeatOrderId { get; set; }
+
+    /// <summary>
+    /// Answers to this unkeyed order that named no order and yet may hide an accepted one: API Gateway's 500 (the Api's
+    /// function may have crashed or timed out after it published), its 503 (the integration timeout), or no answer at
+    /// all. Each may have placed the order once more, under an id the client never learned.
+    /// </summary>
+    public int HiddenOutcomes => _hiddenOutcomes;
+
+    private int _hiddenOutcomes;
+
+    internal void MayHideAnOrder() => Interlocked.Increment(ref _hiddenOutcomes);
 }
 
 /// <summary>
 /// Clients placing orders at a steady pace, as real ones would through the faults: a refused or unanswered request is
 /// retried after its Retry-After (a keyed one with the same Idempotency-Key), and some keyed clients send the same
-/// request twice on purpose.
+/// request twice on purpose. In the Lambda shape they are clients of API Gateway: its 429 (the stage's throttle) and
+/// its own 500 (the function throttled, failed or timed out) are retried after a short, growing pause.
 /// </summary>
 public sealed class OrderLoad(HttpClient api, string customerId, IReadOnlyList<string> products, FaultRunOptions options)
 {
-    private const int MaxAttempts = 60;
-    private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
+    /// <summary>API Gateway's answer when the invocation failed or was throttled, exactly as it words it.</summary>
+    public const string GatewayError = "{\"message\":\"Internal Server Error\"}";
+
+    /// <summary>API Gateway's answer when the function outlived the integration timeout.</summary>
+    public const string GatewayUnavailable = "{\"message\":\"Service Unavailable\"}";
+
+    // Behind API Gateway a request is throttled while the Api's concurrency is taken (by requests waiting on a frozen
+    // database, say): many quick retries, so a count of attempts that covers the outages.
+    private readonly int _maxAttempts = options.Lambda ? 400 : 60;
+
+    // Longer than the HTTP API's integration timeout (30 s) in the Lambda shape: API Gateway always answers first.
+    private readonly TimeSpan _requestTimeout = TimeSpan.FromSeconds(options.Lambda ? 35 : 10);
 
     public ConcurrentQueue<PlacedOrder> Orders { get; } = new();
 
+    /// <summary>Every request sent again, whatever the reason.</summary>
     public int Retries => _retries;
 
+    /// <summary>Answers that were API Gateway's 429 (its stage throttled the request, which was sent again).</summary>
+    public int Throttled => _throttled;
+
+    /// <summary>Answers that were API Gateway's own 500 or 503 (the invocation was throttled, failed or timed out; sent again).</summary>
+    public int GatewayErrors => _gatewayErrors;
+
     private int _retries;
+    private int _throttled;
+    private int _gatewayErrors;
 
     public async Task RunAsync(Stopwatch clock, CancellationToken cancellationToken)
     {
@@ -88,10 +119,10 @@ public sealed class OrderLoad(HttpClient api, string customerId, IReadOnlyList<s
 
     private async Task PlaceAsync(PlacedOrder order, CancellationToken cancellationToken)
     {
-        while (order.OrderId is null && order.Attempts < MaxAttempts)
+        while (order.OrderId is null && order.Attempts < _maxAttempts)
         {
             order.Attempts++;
-            var (status, orderId, retryAfter) = await SendAsync(order, cancellationToken);
+            var (status, orderId, retryAfter, fromGateway) = await SendAsync(order, order.Attempts, cancellationToken);
             if (status == HttpStatusCode.Accepted)
             {
                 order.OrderId = orderId;
@@ -107,6 +138,12 @@ public sealed class OrderLoad(HttpClient api, string customerId, IReadOnlyList<s
                 // "It may have been accepted": an unkeyed client cannot know, and places the order again.
                 order.UncertainIds.Add(orderId);
             }
+            else if (order.IdempotencyKey is null && (status is null || (fromGateway && status != HttpStatusCode.TooManyRequests)))
+            {
+                // No answer, or API Gateway's 500/503: the Api may have published the order and then crashed, timed out or
+                // been cut off, and nothing names it. (A keyed client sends the same key again, which names the same order.)
+                order.MayHideAnOrder();
+            }
             Interlocked.Increment(ref _retries);
             await Task.Delay(retryAfter, cancellationToken);
         }
@@ -114,9 +151,9 @@ public sealed class OrderLoad(HttpClient api, string customerId, IReadOnlyList<s
 
     private async Task<string?> PlaceOnceUntilAnsweredAsync(PlacedOrder order, CancellationToken cancellationToken)
     {
-        for (var attempt = 0; attempt < MaxAttempts; attempt++)
+        for (var attempt = 1; attempt <= _maxAttempts; attempt++)
         {
-            var (status, orderId, retryAfter) = await SendAsync(order, cancellationToken);
+            var (status, orderId, retryAfter, _) = await SendAsync(order, attempt, cancellationToken);
             if (status == HttpStatusCode.Accepted)
             {
                 return orderId;
@@ -126,7 +163,12 @@ public sealed class OrderLoad(HttpClient api, string customerId, IReadOnlyList<s
         return null;
     }
 
-    private async Task<(HttpStatusCode? Status, string? OrderId, TimeSpan RetryAfter)> SendAsync(PlacedOrder order, CancellationToken cancellationToken)
+    /// <summary>
+    /// One request and its answer: the status (null when none came), the order id it named, how long to wait before
+    /// sending again, and whether the answer was API Gateway's own (429, or its 500/503 for an invocation that failed).
+    /// </summary>
+    private async Task<(HttpStatusCode? Status, string? OrderId, TimeSpan RetryAfter, bool FromGateway)> SendAsync(
+        PlacedOrder order, int attempt, CancellationToken cancellationToken)
     {
         var body = new JsonObject
         {
@@ -139,26 +181,49 @@ public sealed class OrderLoad(HttpClient api, string customerId, IReadOnlyList<s
             request.Headers.Add("Idempotency-Key", order.IdempotencyKey);
         }
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(RequestTimeout);
+        timeout.CancelAfter(_requestTimeout);
         try
         {
             using var response = await api.SendAsync(request, timeout.Token);
-            var orderId = await OrderIdOfAsync(response, cancellationToken);
+            var text = await response.Content.ReadAsStringAsync(timeout.Token);
+            if (options.Lambda && IsGatewayOwn(response.StatusCode, text))
+            {
+                if (response.StatusCode == HttpStatusCode.TooManyRequests)
+                {
+                    Interlocked.Increment(ref _throttled);
+                }
+                else
+                {
+                    Interlocked.Increment(ref _gatewayErrors);
+                }
+                // As an API Gateway client retries: soon, a little later each time, spread out.
+                var pause = TimeSpan.FromMilliseconds(Math.Min(1000, 50 * attempt) + Random.Shared.Next(50));
+                return (response.StatusCode, null, pause, true);
+            }
             var retryAfter = response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1);
-            return (response.StatusCode, orderId, retryAfter > TimeSpan.FromSeconds(5) ? TimeSpan.FromSeconds(5) : retryAfter);
+            return (response.StatusCode, OrderIdOf(text), retryAfter > TimeSpan.FromSeconds(5) ? TimeSpan.FromSeconds(5) : retryAfter, false);
         }
         catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
-            return (null, null, TimeSpan.FromSeconds(1));
+            return (null, null, TimeSpan.FromSeconds(1), false);
         }
     }
 
-    private static async Task<string?> OrderIdOfAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    /// <summary>API Gateway's own answers: its throttle, and its 500 and 503 for an invocation that did not answer (no problem+json, no order id).</summary>
+    internal static bool IsGatewayOwn(HttpStatusCode status, string body) => status switch
+    {
+        HttpStatusCode.TooManyRequests => true,
+        HttpStatusCode.InternalServerError => body == GatewayError,
+        HttpStatusCode.ServiceUnavailable => body == GatewayUnavailable,
+        _ => false,
+    };
+
+    private static string? OrderIdOf(string body)
     {
         try
         {
-            var json = await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
-            return json.ValueKind == JsonValueKind.Object && json.TryGetProperty("order_id", out var id) ? id.GetString() : null;
+            using var json = JsonDocument.Parse(body);
+            return json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty("order_id", out var id) ? id.GetString() : null;
         }
         catch (JsonException)
         {

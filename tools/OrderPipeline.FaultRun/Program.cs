@@ -1,7 +1,8 @@
 using OrderPipeline.FaultRun;
 
 // Usage: dotnet run -c Release --project tools/OrderPipeline.FaultRun -- [orders=3000] [load-seconds=240] [outage-seconds=60]
-//            [--short] [--report docs/reliability.md]
+//            [--short] [--lambda] [--report docs/reliability.md]
+// --lambda runs the services in their AWS shape; the report then replaces the document's section "Lambda shape" only.
 // Exits 0 when every check passed, 1 otherwise.
 var options = FaultRunOptions.Parse(args);
 using var stop = new CancellationTokenSource();
@@ -13,7 +14,8 @@ Console.CancelKeyPress += (_, e) =>
 var result = await FaultRunner.RunAsync(options, Console.Out, stop.Token);
 if (options.ReportPath is { } path)
 {
-    await File.WriteAllTextAsync(path, ReliabilityReport.ToMarkdown(result));
+    var existing = File.Exists(path) ? await File.ReadAllTextAsync(path) : null;
+    await File.WriteAllTextAsync(path, ReliabilityReport.Merge(existing, result));
     Console.WriteLine($"Wrote {path}");
 }
 Console.WriteLine(result.Passed ? "Every check passed." : "FAILED: see the checks above.");

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
+using Aspire.Hosting.ApplicationModel;
 using OrderPipeline.Testing;
 
 namespace OrderPipeline.FaultRun;
@@ -29,5 +31,175 @@ public static class ResourceFaults
         var state = await system.App.ResourceNotifications.WaitForResourceAsync(resource, _ => true, cancellationToken);
         var value = state.Snapshot.Properties.FirstOrDefault(p => p.Name == "supervision.restarts")?.Value;
         return value is null ? 0 : Convert.ToInt32(value, CultureInfo.InvariantCulture);
+    }
+}
+
+/// <summary>A Lambda function's counts, as its dashboard entry shows them (<c>lambda.invocations</c>, ...).</summary>
+/// <param name="Invocations">Every invocation, throttled ones included.</param>
+/// <param name="Errors">Invocations that failed: a function error, a timeout or a crash.</param>
+/// <param name="Timeouts">Invocations that passed the function's timeout (their sandbox was killed).</param>
+/// <param name="Throttles">Invocations refused at the concurrency cap.</param>
+/// <param name="ColdStarts">Sandboxes started (each an init).</param>
+public sealed record LambdaCounters(long Invocations, long Errors, long Timeouts, long Throttles, long ColdStarts)
+{
+    /// <summary>As the fault run's figures give them.</summary>
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture,
+        $"{Invocations} invocations, {Errors} errors ({Timeouts} timeouts), {Throttles} throttles, {ColdStarts} cold starts");
+}
+
+/// <summary>The handles the fault run needs on the system in its Lambda shape: the functions' sandboxes and counts.</summary>
+public static class LambdaFaults
+{
+    /// <summary>How long a kill waits for a sandbox that is mid-invocation before it kills the frozen ones anyway.</summary>
+    private static readonly TimeSpan MidInvocationWait = TimeSpan.FromSeconds(3);
+
+    /// <summary>How long a hang waits for a sandbox that is mid-invocation.</summary>
+    private static readonly TimeSpan HangWait = TimeSpan.FromSeconds(60);
+
+    private const int SigStop = 19;
+
+    /// <summary>The function's counts from its dashboard properties (refreshed at most once a second).</summary>
+    public static async Task<LambdaCounters> CountersOfAsync(this PipelineSystem system, string function, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(system);
+        var state = await system.App.ResourceNotifications.WaitForResourceAsync(function, _ => true, cancellationToken);
+        long Count(string name) =>
+            state.Snapshot.Properties.FirstOrDefault(p => p.Name == name)?.Value is { } value ? Convert.ToInt64(value, CultureInfo.InvariantCulture) : 0;
+        return new LambdaCounters(Count("lambda.invocations"), Count("lambda.errors"), Count("lambda.timeouts"), Count("lambda.throttles"),
+            Count("lambda.coldstarts"));
+    }
+
+    /// <summary>The function's timeout, as the AppHost runs it (the template's, or <c>AppHost:FunctionTimeouts</c>').</summary>
+    public static TimeSpan TimeoutOf(this PipelineSystem system, string function)
+    {
+        ArgumentNullException.ThrowIfNull(system);
+        return ((LambdaFunctionResource)system.Resource(function)).Options.Timeout;
+    }
+
+    /// <summary>
+    /// SIGKILLs every sandbox of the function, as a crash or the OOM killer would end them: once one of them is
+    /// mid-invocation (not frozen), so that a batch or a request dies with it, or after a few seconds without one. The
+    /// next invocation starts a new sandbox; an event source's batch comes back after its visibility timeout.
+    /// </summary>
+    /// <returns>The processes killed, and how many of them were mid-invocation.</returns>
+    public static async Task<(IReadOnlyList<int> Killed, int MidInvocation)> KillSandboxesAsync(
+        this PipelineSystem system, string function, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(system);
+        var waited = Stopwatch.StartNew();
+        IReadOnlyList<(int Pid, bool Running)> sandboxes;
+        while (true)
+        {
+            sandboxes = await SandboxesOfAsync(system, function, cancellationToken);
+            if (sandboxes.Any(s => s.Running) || waited.Elapsed > MidInvocationWait)
+            {
+                break;
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken);
+        }
+        if (sandboxes.Count == 0)
+        {
+            throw new InvalidOperationException($"{function} has no sandbox to kill.");
+        }
+        var killed = new List<int>();
+        foreach (var (pid, _) in sandboxes)
+        {
+            try
+            {
+                using var process = Process.GetProcessById(pid);
+                process.Kill(); // SIGKILL, frozen or not
+                killed.Add(pid);
+            }
+            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
+            {
+                // Gone between the look and the kill (reclaimed, or its invocation timed out).
+            }
+        }
+        return (killed, sandboxes.Count(s => s.Running && killed.Contains(s.Pid)));
+    }
+
+    /// <summary>
+    /// Stops (SIGSTOP) one sandbox of the function that is mid-invocation, as a program that hangs (a deadlock, a
+    /// stuck call): its invocation runs into the function's timeout, and Lambda kills the sandbox. Waits a while for a
+    /// sandbox mid-invocation.
+    /// </summary>
+    /// <returns>The process stopped.</returns>
+    public static async Task<int> HangSandboxAsync(this PipelineSystem system, string function, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(system);
+        var waited = Stopwatch.StartNew();
+        while (waited.Elapsed < HangWait)
+        {
+            foreach (var (pid, running) in await SandboxesOfAsync(system, function, cancellationToken))
+            {
+                // Running is not frozen by Lambda: mid-invocation (or in the moment around one, which the caller finds out).
+                if (running && Signal(pid, SigStop) == 0)
+                {
+                    return pid;
+                }
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(50), cancellationToken);
+        }
+        throw new InvalidOperationException($"{function} had no sandbox mid-invocation within {HangWait.TotalSeconds:0} s.");
+    }
+
+    /// <summary>
+    /// Waits until a hung sandbox is killed (true), or is continued (false: the process runs again, which only Lambda's
+    /// thaw does, so its invocation had ended before the stop and Lambda froze it), or <paramref name="limit"/> passes.
+    /// </summary>
+    public static async Task<bool> WaitUntilKilledAsync(int pid, TimeSpan limit, CancellationToken cancellationToken)
+    {
+        var waited = Stopwatch.StartNew();
+        var runningSeen = 0;
+        while (waited.Elapsed < limit)
+        {
+            if (StateOf(pid) is not { State: var state } || state is 'Z' or 'X')
+            {
+                return true;
+            }
+            // Twice in a row, so that a process on its way out after the kill is not taken for a continued one.
+            runningSeen = state is 'T' or 't' ? 0 : runningSeen + 1;
+            if (runningSeen >= 2)
+            {
+                return false;
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken);
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// The function's sandboxes, as its dashboard lists them, that are alive and this program's children (the AppHost
+    /// runs in this process, and the list may be a second old), and whether each is running (not frozen).
+    /// </summary>
+    private static async Task<IReadOnlyList<(int Pid, bool Running)>> SandboxesOfAsync(
+        PipelineSystem system, string function, CancellationToken cancellationToken)
+    {
+        var state = await system.App.ResourceNotifications.WaitForResourceAsync(function, _ => true, cancellationToken);
+        var pids = (state.Snapshot.Properties.FirstOrDefault(p => p.Name == "lambda.sandbox.pids")?.Value as string ?? "")
+            .Split(' ', StringSplitOptions.RemoveEmptyEntries)
+            .Select(p => int.Parse(p, CultureInfo.InvariantCulture));
+        return [.. pids.Select(StateOf).OfType<(int Pid, char State, int ParentPid)>()
+            .Where(s => s.ParentPid == Environment.ProcessId && s.State is not ('Z' or 'X'))
+            .Select(s => (s.Pid, s.State is not ('T' or 't')))];
+    }
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Signal(int pid, int signal);
+
+    /// <summary>A process's state letter and parent from /proc (null when it is gone).</summary>
+    private static (int Pid, char State, int ParentPid)? StateOf(int pid)
+    {
+        try
+        {
+            // "pid (comm) S ppid ...": the command may hold spaces and parentheses, so read after the last ')'.
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return (pid, fields[0][0], int.Parse(fields[1], CultureInfo.InvariantCulture));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return null;
+        }
     }
 }

@@ -105,6 +105,7 @@ internal sealed partial class LambdaFunctionRunner(LambdaFunctionResource functi
             .With("lambda.errors", "Errors", statistics.Errors, highlighted: true)
             .With("lambda.throttles", "Throttles", statistics.Throttles, highlighted: true)
             .With("lambda.timeouts", "Timeouts", statistics.Timeouts)
+            .With("lambda.coldstarts", "Cold starts", statistics.ColdStarts)
             .With("lambda.init", "Init (last / mean)", $"{statistics.LastInit.TotalMilliseconds:F0} / {statistics.AverageInit.TotalMilliseconds:F0} ms "
                 + $"over {statistics.ColdStarts} cold starts")
             .With("lambda.duration", "Duration (last / mean)",
