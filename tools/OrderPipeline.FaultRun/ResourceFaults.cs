@@ -170,18 +170,20 @@ public static class LambdaFaults
 
     /// <summary>
     /// The function's sandboxes, as its dashboard lists them, that are alive and this program's children (the AppHost
-    /// runs in this process, and the list may be a second old), and whether each is running (not frozen).
+    /// runs in this process, and the list may be a second old), and whether each is serving an invocation (its
+    /// "lambda.sandbox.busy"; an idle one is frozen a moment after its invocation).
     /// </summary>
     private static async Task<IReadOnlyList<(int Pid, bool Running)>> SandboxesOfAsync(
         PipelineSystem system, string function, CancellationToken cancellationToken)
     {
         var state = await system.App.ResourceNotifications.WaitForResourceAsync(function, _ => true, cancellationToken);
-        var pids = (state.Snapshot.Properties.FirstOrDefault(p => p.Name == "lambda.sandbox.pids")?.Value as string ?? "")
+        IEnumerable<int> Pids(string property) => (state.Snapshot.Properties.FirstOrDefault(p => p.Name == property)?.Value as string ?? "")
             .Split(' ', StringSplitOptions.RemoveEmptyEntries)
             .Select(p => int.Parse(p, CultureInfo.InvariantCulture));
-        return [.. pids.Select(StateOf).OfType<(int Pid, char State, int ParentPid)>()
+        var busy = Pids("lambda.sandbox.busy").ToHashSet();
+        return [.. Pids("lambda.sandbox.pids").Select(StateOf).OfType<(int Pid, char State, int ParentPid)>()
             .Where(s => s.ParentPid == Environment.ProcessId && s.State is not ('Z' or 'X'))
-            .Select(s => (s.Pid, s.State is not ('T' or 't')))];
+            .Select(s => (s.Pid, busy.Contains(s.Pid) && s.State is not ('T' or 't')))];
     }
 
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
