@@ -15,6 +15,8 @@ public sealed record PipelineSystemOptions
         ["Messaging__Consumer__WaitTimeSeconds"] = "2",
         ["Outbox__RelayIntervalSeconds"] = "1",
         ["Outbox__GraceSeconds"] = "2",
+        // A relay killed between sending and marking leaves its rows leased; a test waits this long for another pass.
+        ["Outbox__LeaseSeconds"] = "10",
         // The Lambda shape's outage path: a batch is sent back to its queue with this delay instead of the template's minute.
         ["Messaging__OutageRequeue__DelaySeconds"] = "2",
     };
