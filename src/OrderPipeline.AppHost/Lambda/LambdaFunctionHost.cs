@@ -33,6 +33,7 @@ internal sealed partial class LambdaFunctionHost : ILambdaInvoker, IDisposable
     private readonly Timer _reclaimer;
     private int _starting;
     private int _next;
+    private volatile bool _disposed;
 
     public LambdaFunctionHost(LambdaFunctionResource function, IReadOnlyDictionary<string, string> environment, ILogger console,
         string socketDirectory, int accountConcurrency, TimeSpan initTimeout)
@@ -151,11 +152,13 @@ internal sealed partial class LambdaFunctionHost : ILambdaInvoker, IDisposable
         return result;
     }
 
+    /// <summary>Ends every sandbox; one still starting ends as soon as it sees the host gone, ready or not.</summary>
     public void Dispose()
     {
         _reclaimer.Dispose();
         lock (_lock)
         {
+            _disposed = true;
             foreach (var sandbox in _all)
             {
                 sandbox.Dispose();
@@ -170,6 +173,11 @@ internal sealed partial class LambdaFunctionHost : ILambdaInvoker, IDisposable
     {
         lock (_lock)
         {
+            if (_disposed)
+            {
+                // The AppHost is stopping: no new sandbox outlives it.
+                return (null, LambdaInvocationOutcome.Crashed);
+            }
             while (_idle.TryPop(out var idle))
             {
                 if (!idle.HasExited)
@@ -206,11 +214,12 @@ internal sealed partial class LambdaFunctionHost : ILambdaInvoker, IDisposable
         var started = Stopwatch.GetTimestamp();
         var sandbox = LambdaSandbox.Start(id, _function.Program, _function.WorkingDirectory, _socketDirectory, _environment, _console);
         var ready = false;
+        var kept = false;
         try
         {
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             deadline.CancelAfter(_initTimeout);
-            while (!ready && !sandbox.HasExited)
+            while (!ready && !sandbox.HasExited && !_disposed)
             {
                 try
                 {
@@ -236,16 +245,23 @@ internal sealed partial class LambdaFunctionHost : ILambdaInvoker, IDisposable
             lock (_lock)
             {
                 _starting--;
-                if (ready)
+                // Not once the host is disposed: it has ended the sandboxes it knows, and would never end this one.
+                kept = ready && !_disposed;
+                if (kept)
                 {
                     _all.Add(sandbox);
                 }
             }
+            if (!kept)
+            {
+                // Whatever ended the start (not ready in time, the program gone, a cancelled invocation, the AppHost
+                // stopping), its process goes with it.
+                sandbox.Dispose();
+                Changed?.Invoke();
+            }
         }
-        if (!ready)
+        if (!kept)
         {
-            sandbox.Dispose();
-            Changed?.Invoke();
             return null;
         }
         var init = Stopwatch.GetElapsedTime(started);
