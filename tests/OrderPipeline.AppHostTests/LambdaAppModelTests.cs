@@ -64,7 +64,9 @@ public sealed class LambdaAppModelTests
         // A queue's !Ref is its URL in AWS; locally the emulator's URL of the local queue.
         Assert.Equal("http://sqs.us-east-1.localhost:{sqs.bindings.http.port}/000000000000/order-processed", processor["Queues__OrderProcessed"]);
         Assert.Equal("http://sqs.us-east-1.localhost:{sqs.bindings.http.port}/000000000000/order-created", processor["Queues__OrderCreated"]);
-        Assert.Equal("{mysql.connectionString};Database=orders", processor["ConnectionStrings__orders"]);
+        // The local database, with the template's timeouts and pool size (which it nests inside the function's timeout).
+        Assert.Equal("{mysql.connectionString};Database=orders;Connect Timeout=5;Default Command Timeout=10;Maximum Pool Size=2",
+            processor["ConnectionStrings__orders"]);
         Assert.Equal(("false", "false", "/events", "500-599"), (processor["Outbox__BackgroundRelay"], processor["Messaging__Consumer__Enabled"],
             processor["AWS_LWA_PASS_THROUGH_PATH"], processor["AWS_LWA_ERROR_STATUS_CODES"]));
         Assert.False(processor.ContainsKey("Database__IamAuthentication"));

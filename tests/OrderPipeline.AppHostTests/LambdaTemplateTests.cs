@@ -62,7 +62,7 @@ public sealed class LambdaTemplateTests
 
         Assert.Equal(OrderCreatedUrl, environment["Queues__OrderCreated"]);
         Assert.Equal(OrderProcessedUrl, environment["Queues__OrderProcessed"]);
-        Assert.Equal(ConnectionString, environment["ConnectionStrings__orders"]);
+        Assert.Equal(ConnectionString + ";Connect Timeout=5;Default Command Timeout=10;Maximum Pool Size=2", environment["ConnectionStrings__orders"]);
         Assert.Equal("false", environment["Outbox__BackgroundRelay"]);
         Assert.Equal("eu-central-1", environment["AWS__Region"]);
         Assert.Equal("0.05", environment["OTEL_TRACES_SAMPLER_ARG"]);
@@ -88,11 +88,55 @@ public sealed class LambdaTemplateTests
     }
 
     [Fact]
-    public void Every_connection_string_is_the_bound_one()
+    public void Every_connection_string_is_the_bound_one_with_the_templates_timeouts_and_pool_size()
     {
         var shape = LambdaTemplate.Load(TemplatePath, Bindings);
 
-        Assert.All(shape.Functions, function => Assert.Equal(ConnectionString, function.Environment["ConnectionStrings__orders"]));
+        // Where to connect, as whom and over what TLS are the local database's; how long to wait and how many connections
+        // to hold are the template's, which nests them inside each function's timeout (connect 5 s + a command < timeout).
+        Assert.Equal(
+            [
+                ("ApiFunction", ConnectionString + ";Connect Timeout=5;Default Command Timeout=4;Maximum Pool Size=2"),
+                ("MigrationsFunction", ConnectionString + ";Connect Timeout=5;Default Command Timeout=60;Maximum Pool Size=2"),
+                ("NotifierFunction", ConnectionString + ";Connect Timeout=5;Default Command Timeout=5;Maximum Pool Size=2"),
+                ("ProcessorFunction", ConnectionString + ";Connect Timeout=5;Default Command Timeout=10;Maximum Pool Size=2"),
+            ],
+            shape.Functions.Select(f => (f.LogicalId, f.Environment["ConnectionStrings__orders"])));
+    }
+
+    [Fact]
+    public void A_connection_string_keeps_only_the_client_settings_of_the_templates_whatever_its_form()
+    {
+        var shape = Read("""
+            Resources:
+              Proxy:
+                Type: AWS::RDS::DBProxy
+              Subbed:
+                Type: AWS::Lambda::Function
+                Properties:
+                  Handler: A
+                  Environment:
+                    Variables:
+                      ConnectionStrings__orders: !Sub Server=${Proxy.Endpoint};SslMode=VerifyFull;Connect Timeout=3;Pooling=true;Max Pool Size=4
+              Literal:
+                Type: AWS::Lambda::Function
+                Properties:
+                  Handler: B
+                  Environment:
+                    Variables:
+                      ConnectionStrings__orders: Server=db;User ID=u;Default Command Timeout=7
+              Bare:
+                Type: AWS::Lambda::Function
+                Properties:
+                  Handler: C
+                  Environment:
+                    Variables:
+                      ConnectionStrings__orders: !GetAtt Proxy.Endpoint
+            """);
+
+        Assert.Equal("Server=local;Connect Timeout=3;Max Pool Size=4", shape.Function("Subbed").Environment["ConnectionStrings__orders"]);
+        Assert.Equal("Server=local;Default Command Timeout=7", shape.Function("Literal").Environment["ConnectionStrings__orders"]);
+        Assert.Equal("Server=local", shape.Function("Bare").Environment["ConnectionStrings__orders"]);
     }
 
     [Fact]

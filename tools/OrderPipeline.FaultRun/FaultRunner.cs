@@ -1,6 +1,9 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Amazon.SQS;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
 using Dapper;
 using MySqlConnector;
 using OrderPipeline.Messaging.Events;
@@ -41,6 +44,7 @@ public static class FaultRunner
                 QuickRetries = true,
                 Processors = options.Processors,
                 Lambda = options.Lambda,
+                Configure = options.Lambda ? VisibilityPastTimeouts : null,
             },
             cancellationToken);
         TimeSpan? processorTimeout = options.Lambda ? pipeline.TimeoutOf(FaultSchedule.ProcessorFunction) : null;
@@ -134,6 +138,21 @@ public static class FaultRunner
     }
 
     private static string Invariant(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// In the Lambda shape, each consumed queue's visibility timeout a little longer than its function's timeout,
+    /// instead of the tests' quick 5 s. AWS refuses an event source whose queue's visibility timeout is shorter than the
+    /// function's timeout: a batch would be received again while its invocation still runs (waiting on a frozen
+    /// database, say), and after three such receives valid messages go to the DLQ (a full run with 5 s moved 21 valid
+    /// copies there). With the template's minutes, a batch whose sandbox was killed would come back only minutes later.
+    /// </summary>
+    private static void VisibilityPastTimeouts(IDistributedApplicationTestingBuilder builder)
+    {
+        foreach (var source in builder.Resources.OfType<SqsEventSourceResource>())
+        {
+            builder.CreateResourceBuilder(source.Queue).WithVisibilityTimeout(source.Parent.Options.Timeout + TimeSpan.FromSeconds(5));
+        }
+    }
 
     /// <summary>Ten products with about three quarters of the stock the orders ask for, so that some orders FAIL.</summary>
     private static async Task<Dictionary<string, int>> AddProductsAsync(string connectionString, string run, FaultRunOptions options)

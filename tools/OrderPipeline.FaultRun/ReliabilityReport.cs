@@ -44,10 +44,11 @@ public static class ReliabilityReport
                 .AppendLine("frozen between invocations, invoked by their SQS event sources, the HTTP API and the relay's schedule. The")
                 .AppendLine("clients are API Gateway's: they retry its 429 and its own 500 after a short pause, and an unkeyed order's 500")
                 .AppendLine("counts as an answer that may hide an accepted order. A kill ends every sandbox of a function (one of them")
-                .AppendLine("mid-invocation), and order-processor invocations pass the function's timeout, so that Lambda kills their")
-                .AppendLine("sandboxes: in a database freeze that outlasts the timeout, or, when the freeze is shorter, in a sandbox")
-                .AppendLine("stopped (SIGSTOP) mid-invocation as a program that hangs. A failed batch comes back after its visibility")
-                .AppendLine("timeout. The test command runs a short version (`FaultRunTests`).")
+                .AppendLine("mid-invocation), and an order-processor sandbox hangs mid-invocation (SIGSTOP), so that its invocation")
+                .AppendLine("passes the function's timeout and Lambda kills it (a database outage cannot: the client's timeouts nest")
+                .AppendLine("inside the function's). A failed batch comes back after its visibility timeout, which the run makes a")
+                .AppendLine("little longer than its function's timeout (AWS refuses shorter). The test command runs a short version")
+                .AppendLine("(`FaultRunTests`).")
                 .AppendLine();
         }
         else

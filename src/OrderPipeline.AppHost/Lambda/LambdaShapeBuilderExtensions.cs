@@ -61,9 +61,11 @@ internal static class LambdaShapeBuilderExtensions
                     // Aspire's own (the resource's name) is what the dashboard files telemetry under.
                     continue;
                 }
-                if (value == ConnectionStringToken)
+                if (value.StartsWith(ConnectionStringToken, StringComparison.Ordinal))
                 {
-                    function.WithEnvironment(name, settings.Database.Resource.ConnectionStringExpression);
+                    // The local database, with the template's client settings after it (its timeouts, its pool size).
+                    var clientSettings = value[ConnectionStringToken.Length..];
+                    function.WithEnvironment(name, ReferenceExpression.Create($"{settings.Database.Resource.ConnectionStringExpression}{clientSettings}"));
                 }
                 else if (queueTokens.FirstOrDefault(t => t.Value == value).Key is { } queue)
                 {

@@ -32,7 +32,8 @@ internal sealed record LambdaTemplateBindings
 
     /// <summary>
     /// Gets the local database connection string: every <c>ConnectionStrings__*</c> variable is this (the local app
-    /// user), whatever the template says (RDS Proxy with IAM authentication).
+    /// user), whatever the template says (RDS Proxy with IAM authentication), followed by the template's client settings
+    /// (<see cref="LocalEnvironment.ClientSettings"/>).
     /// </summary>
     public required string ConnectionStrings { get; init; }
 }

@@ -5,13 +5,23 @@ namespace OrderPipeline.AppHost.Lambda.Template;
 
 /// <summary>
 /// A function's environment variables for the local run: each resolved as <see cref="TemplateValues"/> says, the
-/// connection strings replaced by the local one, and the variables that only mean something in AWS left out. A variable
-/// whose value cannot be resolved locally is left out too, and each one left out is reported with why.
+/// connection strings replaced by the local one (keeping the template's client settings: its timeouts and pool size),
+/// and the variables that only mean something in AWS left out. A variable whose value cannot be resolved locally is left
+/// out too, and each one left out is reported with why.
 /// </summary>
 internal static class LocalEnvironment
 {
     /// <summary>The prefix of the connection string variables, which all become the bindings' local connection string.</summary>
     public const string ConnectionStringPrefix = "ConnectionStrings__";
+
+    /// <summary>
+    /// The settings of a template's connection string that the local one keeps: how long the client waits (the template
+    /// nests them inside the function's timeout) and how many connections it holds. Where it connects, as whom and over
+    /// what TLS are the local database's.
+    /// </summary>
+    public static IReadOnlyList<string> ClientSettings { get; } =
+        ["Connect Timeout", "Connection Timeout", "Default Command Timeout", "Command Timeout", "Maximum Pool Size", "Max Pool Size",
+         "Minimum Pool Size", "Min Pool Size"];
 
     /// <summary>The variables that only mean something in AWS, each with why the local run leaves it out.</summary>
     public static IReadOnlyDictionary<string, string> AwsOnly { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -52,7 +62,7 @@ internal static class LocalEnvironment
             }
             else if (name.StartsWith(ConnectionStringPrefix, StringComparison.Ordinal))
             {
-                environment[name] = bindings.ConnectionStrings;
+                environment[name] = bindings.ConnectionStrings + ClientSettingsOf(node);
             }
             else if (values.TryResolve(node, out var value, out var unresolvable))
             {
@@ -65,5 +75,17 @@ internal static class LocalEnvironment
         }
 
         return environment;
+    }
+
+    /// <summary>
+    /// The template connection string's <see cref="ClientSettings"/>, as <c>";Key=Value"</c> each in its order; empty
+    /// when it has none (or is not a literal or a <c>!Sub</c>).
+    /// </summary>
+    private static string ClientSettingsOf(YamlNode node)
+    {
+        var text = CloudFormationTemplate.IsPlainScalar(node) ? CloudFormationTemplate.Scalar(node) : CloudFormationTemplate.SubFormat(node);
+        return string.Concat((text ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Where(part => ClientSettings.Contains(part.Split('=', 2)[0].Trim(), StringComparer.OrdinalIgnoreCase))
+            .Select(part => ";" + part));
     }
 }
