@@ -8,6 +8,8 @@ using OpenTelemetry;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
+using OrderPipeline.Aws;
+using OrderPipeline.Aws.Lambda;
 using OrderPipeline.ServiceDefaults;
 
 namespace Microsoft.Extensions.Hosting;
@@ -81,7 +83,31 @@ public static class Extensions
                 Timeout = TimeSpan.FromMilliseconds(otlp.TimeoutMilliseconds),
             });
         }
+        else if (builder.Configuration["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] is { Length: > 0 } traces)
+        {
+            // In AWS: traces only, straight to X-Ray's OTLP endpoint (logs go by stdout to CloudWatch Logs, metrics as
+            // embedded-metric lines), signed with the function role's credentials.
+            builder.Services.AddOpenTelemetry().WithTracing(tracing => tracing.AddOtlpExporter(otlp =>
+            {
+                otlp.Endpoint = new Uri(traces);
+                otlp.Protocol = OtlpExportProtocol.HttpProtobuf;
+                otlp.HttpClientFactory = () => XRayClient(otlp.Endpoint, builder.Configuration["AWS_REGION"], otlp.TimeoutMilliseconds);
+            }));
+        }
+        // In a Lambda sandbox: an extension holds each freeze until the invocation's telemetry is sent.
+        builder.AddLambdaTelemetryFlush<TBuilder, OpenTelemetryFlush>();
         return builder;
+    }
+
+    /// <summary>A client for an OTLP endpoint; SigV4-signed (as X-Ray's OTLP endpoint requires) when it is an AWS one.</summary>
+    private static HttpClient XRayClient(Uri endpoint, string? region, int timeoutMilliseconds)
+    {
+        HttpMessageHandler handler = new SocketsHttpHandler();
+        if (endpoint.Host.EndsWith(".amazonaws.com", StringComparison.OrdinalIgnoreCase) && !string.IsNullOrEmpty(region))
+        {
+            handler = new SigV4SigningHandler(region, "xray", () => AwsCredentials.FromEnvironment("send traces to X-Ray")) { InnerHandler = handler };
+        }
+        return new HttpClient(handler) { Timeout = TimeSpan.FromMilliseconds(timeoutMilliseconds) };
     }
 
     public static TBuilder AddDefaultHealthChecks<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder

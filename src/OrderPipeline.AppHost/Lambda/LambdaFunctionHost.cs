@@ -16,13 +16,6 @@ internal sealed partial class LambdaFunctionHost : ILambdaInvoker, IDisposable
     private const string DefaultReadinessPath = "/";
     private const string DefaultPassThroughPath = "/events";
 
-    // A little over the exporters' one-second schedule (OTEL_BSP/BLRP_SCHEDULE_DELAY, OTEL_METRIC_EXPORT_INTERVAL).
-    private static readonly TimeSpan FreezeDelay = TimeSpan.FromSeconds(1.5);
-
-    // Where Lambda serves its runtime API in a sandbox. Nothing here calls it (the adapter would; the host stands in for
-    // the adapter), but the programs read its presence as "running in Lambda".
-    private const string RuntimeApiAddress = "127.0.0.1:9001";
-
     private readonly LambdaFunctionResource _function;
     private readonly IReadOnlyDictionary<string, string> _environment;
     private readonly ILogger _console;
@@ -42,13 +35,12 @@ internal sealed partial class LambdaFunctionHost : ILambdaInvoker, IDisposable
         string socketDirectory, int accountConcurrency, TimeSpan initTimeout)
     {
         _function = function;
-        // The variables Lambda itself sets in every sandbox; programs tell they run in Lambda by the runtime API's.
+        // The variables Lambda itself sets in every sandbox (and AWS_LAMBDA_RUNTIME_API, each sandbox its own).
         var sandboxEnvironment = new Dictionary<string, string>(environment, StringComparer.Ordinal)
         {
             ["AWS_LAMBDA_FUNCTION_NAME"] = function.Name,
             ["AWS_LAMBDA_FUNCTION_VERSION"] = "$LATEST",
             ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = function.Options.MemorySizeMb.ToString(CultureInfo.InvariantCulture),
-            ["AWS_LAMBDA_RUNTIME_API"] = RuntimeApiAddress,
         };
         if (sandboxEnvironment.ContainsKey("OTEL_SERVICE_NAME"))
         {
@@ -126,6 +118,8 @@ internal sealed partial class LambdaFunctionHost : ILambdaInvoker, IDisposable
         }
 
         var started = Stopwatch.GetTimestamp();
+        var requestId = Guid.NewGuid().ToString();
+        var deadlineAt = DateTimeOffset.UtcNow + _function.Options.Timeout;
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(_function.Options.Timeout);
         LambdaInvocationResult result;
@@ -139,6 +133,9 @@ internal sealed partial class LambdaFunctionHost : ILambdaInvoker, IDisposable
                     message.Content.Headers.TryAddWithoutValidation(name, value);
                 }
             }
+            message.Headers.Remove(LambdaContext.Header);
+            message.Headers.TryAddWithoutValidation(LambdaContext.Header, LambdaContext.Json(requestId, deadlineAt, _function));
+            sandbox.Extensions.Invoke(requestId, deadlineAt);
             using var response = await sandbox.Client.SendAsync(message, deadline.Token).ConfigureAwait(false);
             var body = await response.Content.ReadAsByteArrayAsync(deadline.Token).ConfigureAwait(false);
             var status = (int)response.StatusCode;
@@ -170,7 +167,7 @@ internal sealed partial class LambdaFunctionHost : ILambdaInvoker, IDisposable
         }
 
         Statistics.Invoked(result.Outcome, Stopwatch.GetElapsedTime(started));
-        Release(sandbox);
+        _ = ReleaseWhenExtensionsDoneAsync(sandbox, deadlineAt);
         return result;
     }
 
@@ -229,7 +226,33 @@ internal sealed partial class LambdaFunctionHost : ILambdaInvoker, IDisposable
         }
         var id = $"{FunctionName}-{Interlocked.Increment(ref _next).ToString(CultureInfo.InvariantCulture)}";
         var started = Stopwatch.GetTimestamp();
-        var sandbox = LambdaSandbox.Start(id, _function.Program, _function.WorkingDirectory, _socketDirectory, _environment, _console);
+        LambdaExtensionsApi extensions;
+        try
+        {
+            extensions = await LambdaExtensionsApi.StartAsync(FunctionName, "$LATEST", cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            lock (_lock)
+            {
+                _starting--;
+            }
+            throw;
+        }
+        LambdaSandbox sandbox;
+        try
+        {
+            sandbox = LambdaSandbox.Start(id, _function.Program, _function.WorkingDirectory, _socketDirectory, _environment, extensions, _console);
+        }
+        catch
+        {
+            await extensions.DisposeAsync().ConfigureAwait(false);
+            lock (_lock)
+            {
+                _starting--;
+            }
+            throw;
+        }
         var ready = false;
         try
         {
@@ -250,6 +273,14 @@ internal sealed partial class LambdaFunctionHost : ILambdaInvoker, IDisposable
                 {
                     await Task.Delay(TimeSpan.FromMilliseconds(50), deadline.Token).ConfigureAwait(false);
                 }
+            }
+            if (ready)
+            {
+                // Init ends once the program is ready and every extension it registered waits for its next event.
+                ready = false;
+                sandbox.Extensions.CloseRegistration();
+                await sandbox.Extensions.AllWaitingAsync(deadline.Token).ConfigureAwait(false);
+                ready = true;
             }
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -285,33 +316,43 @@ internal sealed partial class LambdaFunctionHost : ILambdaInvoker, IDisposable
         return sandbox;
     }
 
-    private void Release(LambdaSandbox sandbox)
+    /// <summary>
+    /// After the answer, the sandbox stays busy until its extensions have called for their next event (a telemetry
+    /// extension flushing, say), within the invocation's deadline; then it is released and frozen. Past the deadline
+    /// Lambda ends the sandbox, and so does this.
+    /// </summary>
+    private async Task ReleaseWhenExtensionsDoneAsync(LambdaSandbox sandbox, DateTimeOffset deadline)
     {
-        DateTimeOffset idleSince;
-        lock (_lock)
+        var answered = Stopwatch.GetTimestamp();
+        var left = deadline - DateTimeOffset.UtcNow;
+        using var timeout = new CancellationTokenSource(left > TimeSpan.Zero ? left : TimeSpan.Zero);
+        try
         {
-            idleSince = sandbox.IdleSince = DateTimeOffset.UtcNow;
-            _idle.Push(sandbox);
+            await sandbox.Extensions.AllWaitingAsync(timeout.Token).ConfigureAwait(false);
         }
-        Changed?.Invoke();
-        _ = FreezeWhenStillIdleAsync(sandbox, idleSince);
+        catch (OperationCanceledException)
+        {
+            LogExtensionsTimedOut(_console, sandbox.Id, _function.Options.Timeout.TotalSeconds);
+            Statistics.ExtensionsTimedOut();
+            Discard(sandbox);
+            return;
+        }
+        Statistics.ExtensionsDone(Stopwatch.GetElapsedTime(answered));
+        Release(sandbox);
     }
 
-    /// <summary>
-    /// Freezes the sandbox once it has been idle for <see cref="FreezeDelay"/>, unless an invocation took it meanwhile.
-    /// In Lambda an extension may hold the freeze until it has sent the invocation's telemetry; the services run no
-    /// such extension yet, so this delay stands in for it: the exporters send what the invocation left (every second,
-    /// as Aspire configures them) before the sandbox stops.
-    /// </summary>
-    private async Task FreezeWhenStillIdleAsync(LambdaSandbox sandbox, DateTimeOffset idleSince)
+    /// <summary>Puts the sandbox back among the idle ones, frozen at once, as Lambda freezes it when nothing is left to run.</summary>
+    private void Release(LambdaSandbox sandbox)
     {
-        await Task.Delay(FreezeDelay).ConfigureAwait(false);
         lock (_lock)
         {
-            if (!_disposed && sandbox.IdleSince == idleSince && _idle.Contains(sandbox))
+            if (_disposed || !_all.Contains(sandbox))
             {
-                sandbox.Freeze();
+                return;
             }
+            sandbox.IdleSince = DateTimeOffset.UtcNow;
+            _idle.Push(sandbox);
+            sandbox.Freeze();
         }
         Changed?.Invoke();
     }
@@ -373,6 +414,9 @@ internal sealed partial class LambdaFunctionHost : ILambdaInvoker, IDisposable
 
     [LoggerMessage(LogLevel.Error, "Sandbox {Sandbox}: the invocation passed the function's timeout of {Seconds} s; the sandbox is killed")]
     private static partial void LogTimedOut(ILogger logger, string sandbox, double seconds);
+
+    [LoggerMessage(LogLevel.Error, "Sandbox {Sandbox}: its extensions were still busy at the function's timeout of {Seconds} s; the sandbox is killed")]
+    private static partial void LogExtensionsTimedOut(ILogger logger, string sandbox, double seconds);
 
     [LoggerMessage(LogLevel.Error, "Sandbox {Sandbox} failed during the invocation ({Reason}); the sandbox is ended")]
     private static partial void LogCrashed(ILogger logger, string sandbox, string reason);

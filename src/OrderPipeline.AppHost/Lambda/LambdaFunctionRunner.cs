@@ -110,6 +110,8 @@ internal sealed partial class LambdaFunctionRunner(LambdaFunctionResource functi
                 + $"over {statistics.ColdStarts} cold starts")
             .With("lambda.duration", "Duration (last / mean)",
                 $"{statistics.LastDuration.TotalMilliseconds:F0} / {statistics.AverageDuration.TotalMilliseconds:F0} ms")
+            .With("lambda.extensions", "Extensions after the answer (last / mean)",
+                $"{statistics.LastExtensions.TotalMilliseconds:F0} / {statistics.AverageExtensions.TotalMilliseconds:F0} ms")
             .With("lambda.timeout", "Timeout", $"{options.Timeout.TotalSeconds:F0} s")
             .With("lambda.memory", "Memory size", $"{options.MemorySizeMb} MB")
             .With("lambda.concurrency", "Concurrency cap", host.Concurrency);

@@ -6,6 +6,8 @@ internal sealed class LambdaFunctionStatistics
     private readonly Lock _lock = new();
     private long _durationTicks;
     private long _initTicks;
+    private long _extensionsTicks;
+    private long _extensionsDone;
 
     public long Invocations { get; private set; }
 
@@ -26,6 +28,31 @@ internal sealed class LambdaFunctionStatistics
 
     /// <summary>The mean duration of the invocations that ran (throttled ones did not).</summary>
     public TimeSpan AverageDuration => Invocations - Throttles == 0 ? TimeSpan.Zero : TimeSpan.FromTicks(_durationTicks / (Invocations - Throttles));
+
+    /// <summary>How long the extensions worked after the last answer (Lambda's PostRuntimeExtensionsDuration); billed too.</summary>
+    public TimeSpan LastExtensions { get; private set; }
+
+    public TimeSpan AverageExtensions => _extensionsDone == 0 ? TimeSpan.Zero : TimeSpan.FromTicks(_extensionsTicks / _extensionsDone);
+
+    public void ExtensionsDone(TimeSpan duration)
+    {
+        lock (_lock)
+        {
+            _extensionsDone++;
+            _extensionsTicks += duration.Ticks;
+            LastExtensions = duration;
+        }
+    }
+
+    /// <summary>The extensions passed the function's timeout after the answer: Lambda counts the invocation as timed out.</summary>
+    public void ExtensionsTimedOut()
+    {
+        lock (_lock)
+        {
+            Timeouts++;
+            Errors++;
+        }
+    }
 
     public void Initialized(TimeSpan init)
     {

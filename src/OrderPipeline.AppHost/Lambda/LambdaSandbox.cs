@@ -18,11 +18,12 @@ internal sealed partial class LambdaSandbox : IDisposable
     private readonly Process _process;
     private readonly string _socket;
 
-    private LambdaSandbox(string id, Process process, string socket)
+    private LambdaSandbox(string id, Process process, string socket, LambdaExtensionsApi extensions)
     {
         Id = id;
         _process = process;
         _socket = socket;
+        Extensions = extensions;
         Client = new HttpClient(new SocketsHttpHandler
         {
             ConnectCallback = async (_, cancellationToken) =>
@@ -58,14 +59,20 @@ internal sealed partial class LambdaSandbox : IDisposable
 
     public bool Frozen { get; private set; }
 
+    /// <summary>The sandbox's Extensions API, which its program's extensions register with.</summary>
+    public LambdaExtensionsApi Extensions { get; }
+
     public bool HasExited => _process.HasExited;
 
     /// <summary>When it last finished an invocation (or became ready).</summary>
     public DateTimeOffset IdleSince { get; set; }
 
-    /// <summary>Starts the program; its console goes to <paramref name="console"/>, each line marked with the sandbox.</summary>
+    /// <summary>
+    /// Starts the program with its Extensions API at <c>AWS_LAMBDA_RUNTIME_API</c> (the sandbox owns and ends it); its
+    /// console goes to <paramref name="console"/>, each line marked with the sandbox.
+    /// </summary>
     public static LambdaSandbox Start(string id, string program, string workingDirectory, string socketDirectory,
-        IReadOnlyDictionary<string, string> environment, ILogger console)
+        IReadOnlyDictionary<string, string> environment, LambdaExtensionsApi extensions, ILogger console)
     {
         var socket = Path.Combine(socketDirectory, id + ".sock");
         File.Delete(socket);
@@ -89,6 +96,7 @@ internal sealed partial class LambdaSandbox : IDisposable
             start.Environment[name] = value;
         }
         start.Environment["ASPNETCORE_URLS"] = "http://unix:" + socket;
+        start.Environment["AWS_LAMBDA_RUNTIME_API"] = extensions.Address;
         start.Environment["AWS_LAMBDA_LOG_STREAM_NAME"] = id;
         if (environment.ContainsKey("OTEL_RESOURCE_ATTRIBUTES"))
         {
@@ -102,7 +110,7 @@ internal sealed partial class LambdaSandbox : IDisposable
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        return new LambdaSandbox(id, process, socket);
+        return new LambdaSandbox(id, process, socket, extensions);
     }
 
     /// <summary>Stops every thread of the program until <see cref="Thaw"/>: no timer, exporter or heartbeat runs.</summary>
@@ -139,6 +147,9 @@ internal sealed partial class LambdaSandbox : IDisposable
         Client.Dispose();
         _process.Dispose();
         File.Delete(_socket);
+        // Its extensions' calls for the next event end with the program; the server goes without waiting on them.
+        _ = Extensions.DisposeAsync().AsTask()
+            .ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
     }
 
     private bool Signal(int signal)

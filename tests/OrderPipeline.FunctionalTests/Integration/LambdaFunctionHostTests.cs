@@ -100,7 +100,9 @@ public sealed class LambdaFunctionHostTests(InfrastructureFixture infra) : IDisp
         Assert.Equal("/events", environment["AWS_LWA_PASS_THROUGH_PATH"]);
         Assert.Equal("500-599", environment["AWS_LWA_ERROR_STATUS_CODES"]);
         Assert.Equal("false", environment["Messaging__Consumer__Enabled"]);
-        Assert.Equal(infra.Database.ConnectionString, environment["ConnectionStrings__orders"]);
+        // The local database, with the template's client settings (its timeouts nest inside the function's).
+        Assert.Equal(infra.Database.ConnectionString + ";Connect Timeout=5;Default Command Timeout=5;Maximum Pool Size=2",
+            environment["ConnectionStrings__orders"]);
         Assert.Equal(_name, environment["AWS_LAMBDA_FUNCTION_NAME"]);
         Assert.Equal("512", environment["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"]);
         Assert.True(environment.ContainsKey("AWS_LAMBDA_RUNTIME_API"), "the sandbox lacks AWS_LAMBDA_RUNTIME_API");
@@ -126,6 +128,51 @@ public sealed class LambdaFunctionHostTests(InfrastructureFixture infra) : IDisp
         Assert.Equal((1, 0), (host.Statistics.Invocations, host.Statistics.Errors));
         Assert.Equal([(pid, true)], await SettledAsync(host, frozen: 1));
         await FrozenAsync(pid);
+    }
+
+    [Fact]
+    public async Task An_invocations_spans_and_logs_reach_the_collector_before_its_sandbox_is_frozen()
+    {
+        // A collector the exporters would reach only every ten minutes on their own: only the telemetry extension's
+        // flush, which holds the freeze, can send the invocation's telemetry before the sandbox stops.
+        var received = new System.Collections.Concurrent.ConcurrentQueue<(string Path, byte[] Body)>();
+        var collector = await LoopbackServer.StartAsync(0, async context =>
+        {
+            using var body = new MemoryStream();
+            await context.Request.Body.CopyToAsync(body, context.RequestAborted);
+            received.Enqueue((context.Request.Path.Value ?? "", body.ToArray()));
+        }, maxRequestBodySize: null, Cancellation);
+        await using var stop = new AsyncDisposal(() => LoopbackServer.StopAsync(collector, TimeSpan.FromSeconds(1)));
+        var host = Host(new LambdaFunctionOptions(), new Dictionary<string, string>
+        {
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = $"http://127.0.0.1:{LoopbackServer.PortOf(collector).ToString(CultureInfo.InvariantCulture)}",
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+            ["OTEL_SERVICE_NAME"] = _name,
+            ["OTEL_BSP_SCHEDULE_DELAY"] = "600000",
+            ["OTEL_BLRP_SCHEDULE_DELAY"] = "600000",
+            ["OTEL_METRIC_EXPORT_INTERVAL"] = "600000",
+        });
+        await host.WarmUpAsync(Cancellation);
+        var (pid, _) = Assert.Single(host.Sandboxes());
+        received.Clear();
+        var orderId = Guid.CreateVersion7().ToString();
+
+        var result = await host.InvokeAsync(Notification("m-telemetry", orderId), Cancellation);
+        Assert.True(result.Outcome == LambdaInvocationOutcome.Succeeded, Describe(result));
+        Assert.Equal([(pid, true)], await SettledAsync(host, frozen: 1));
+        await FrozenAsync(pid);
+
+        var traces = received.Where(r => r.Path == "/v1/traces").ToList();
+        Assert.True(traces.Exists(t => System.Text.Encoding.UTF8.GetString(t.Body).Contains(_name, StringComparison.Ordinal)),
+            $"no spans of {_name} reached the collector before the freeze (it got: {string.Join(", ", received.Select(r => r.Path))})");
+        Assert.Contains(received, r => r.Path == "/v1/logs");
+        Assert.True(host.Statistics.LastExtensions > TimeSpan.Zero, "the sandbox was not held for its extension");
+    }
+
+    /// <summary>Runs an asynchronous clean-up on dispose.</summary>
+    private sealed class AsyncDisposal(Func<Task> dispose) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync() => await dispose();
     }
 
     [Fact]

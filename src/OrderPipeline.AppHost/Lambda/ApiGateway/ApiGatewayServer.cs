@@ -126,27 +126,7 @@ internal sealed class ApiGatewayServer : IAsyncDisposable
         {
             throw new InvalidOperationException("The gateway has started already.");
         }
-        // The empty builder reads no configuration, environment or appsettings (the AppHost's ASPNETCORE_URLS is the
-        // dashboard's), logs nowhere, and does not take over the process's Ctrl+C: the AppHost's lifetime governs.
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = typeof(ApiGatewayServer).Assembly.GetName().Name });
-        builder.Services.AddSingleton<IHostLifetime, PassiveLifetime>();
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
-        {
-            kestrel.Listen(IPAddress.Loopback, Port);
-            kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = MaxPayloadBytes;
-        });
-        var app = builder.Build();
-        app.Run(HandleAsync);
-        try
-        {
-            await app.StartAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            await app.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
+        var app = await LoopbackServer.StartAsync(Port, HandleAsync, MaxPayloadBytes, cancellationToken).ConfigureAwait(false);
         _app = app;
         IsListening = true;
     }
@@ -162,9 +142,7 @@ internal sealed class ApiGatewayServer : IAsyncDisposable
         if (_app is { } app)
         {
             _app = null;
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            await app.StopAsync(timeout.Token).ConfigureAwait(false);
-            await app.DisposeAsync().ConfigureAwait(false);
+            await LoopbackServer.StopAsync(app, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
         }
         _stopping.Dispose();
     }
@@ -375,12 +353,4 @@ internal sealed class ApiGatewayServer : IAsyncDisposable
     private static string NewRequestId() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(10));
 
     private sealed record CompiledRoute(ApiGatewayRoute Route, RouteTemplate Template, TokenBucket? Bucket);
-
-    /// <summary>Neither stops the server on a signal nor waits for one: the gateway is stopped by its owner.</summary>
-    private sealed class PassiveLifetime : IHostLifetime
-    {
-        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-    }
 }
