@@ -83,7 +83,8 @@ public static class Extensions
                 Timeout = TimeSpan.FromMilliseconds(otlp.TimeoutMilliseconds),
             });
         }
-        else if (builder.Configuration["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] is { Length: > 0 } traces)
+        else if (builder.Configuration["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] is { Length: > 0 } traces
+                 && builder.Configuration["OTEL_TRACES_EXPORTER"] != "none")
         {
             // In AWS: traces only, straight to X-Ray's OTLP endpoint (logs go by stdout to CloudWatch Logs, metrics as
             // embedded-metric lines), signed with the function role's credentials.

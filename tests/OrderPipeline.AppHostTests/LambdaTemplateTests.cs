@@ -147,7 +147,9 @@ public sealed class LambdaTemplateTests
         Assert.Contains(dropped, d => d is { FunctionLogicalId: "ProcessorFunction", Name: "Database__IamAuthentication" });
         Assert.Contains(dropped, d => d is { FunctionLogicalId: "MigrationsFunction", Name: "Migrations__CreateIamDatabaseUsers" });
         Assert.Contains(dropped, d => d is { FunctionLogicalId: "MigrationsFunction", Name: "Database__SecretArn" });
-        Assert.Equal(4 * 3 + 3 + 2, dropped.Count);   // the wrapper and the two ports each, IAM authentication in three, the migration's two
+        Assert.Equal(4, dropped.Count(d => d.Name == "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"));
+        // The wrapper, the two ports and the trace export's two in each, IAM authentication in three, the migration's two.
+        Assert.Equal(4 * 5 + 3 + 2, dropped.Count);
         Assert.All(dropped, d => Assert.Equal(LocalEnvironment.AwsOnly[d.Name], d.Reason));
     }
 

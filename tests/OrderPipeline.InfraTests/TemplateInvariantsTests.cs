@@ -17,6 +17,9 @@ public sealed class TemplateInvariantsTests
     // attached to a VPC (ec2:Describe* only work on "*"; Lambda checks the role for the set when it creates the function).
     private const string WildcardStatementSid = "VpcNetworkInterfacesRequireWildcardResource";
 
+    // The other: sending spans to X-Ray's OTLP endpoint, authorized as xray:PutTraceSegments, which has no resource type.
+    private const string TracesStatementSid = "SendTraces";
+
     private static readonly string[] VpcNetworkInterfaceActions =
     [
         "ec2:AssignPrivateIpAddresses",
@@ -260,13 +263,15 @@ public sealed class TemplateInvariantsTests
 
             if (resources.Any(r => r.Contains('*', StringComparison.Ordinal)))
             {
-                Assert.Equal(WildcardStatementSid, sid);
+                Assert.Contains(sid, (string[])[WildcardStatementSid, TracesStatementSid]);
                 Assert.Equal(["*"], resources);
-                Assert.Equal(VpcNetworkInterfaceActions, Items(Child(statement, "Action")).Select(Scalar).Order(StringComparer.Ordinal));
+                Assert.Equal(sid == TracesStatementSid ? ["xray:PutTraceSegments"] : VpcNetworkInterfaceActions,
+                    Items(Child(statement, "Action")).Select(Scalar).Order(StringComparer.Ordinal));
             }
             else
             {
                 Assert.NotEqual(WildcardStatementSid, sid);
+                Assert.NotEqual(TracesStatementSid, sid);
             }
         }
     }
@@ -371,7 +376,7 @@ public sealed class TemplateInvariantsTests
     {
         var isFunctionRole = FunctionRoleMap.Any(row => row.Role == role);
         var expectedGrants = expected
-            .Concat(isFunctionRole ? VpcNetworkInterfaceActions.Select(a => $"{a} -> *") : [])
+            .Concat(isFunctionRole ? VpcNetworkInterfaceActions.Append("xray:PutTraceSegments").Select(a => $"{a} -> *") : [])
             .Order(StringComparer.Ordinal)
             .ToList();
 
@@ -507,7 +512,8 @@ public sealed class TemplateInvariantsTests
             .Order(StringComparer.Ordinal);
 
         Assert.Equal(
-            ["com.amazonaws.${AWS::Region}.logs", "com.amazonaws.${AWS::Region}.secretsmanager", "com.amazonaws.${AWS::Region}.sqs"],
+            ["com.amazonaws.${AWS::Region}.logs", "com.amazonaws.${AWS::Region}.secretsmanager", "com.amazonaws.${AWS::Region}.sqs",
+             "com.amazonaws.${AWS::Region}.xray"],
             services);
         Assert.Empty(template.OfType("AWS::EC2::NatGateway"));
         Assert.Empty(template.OfType("AWS::EC2::InternetGateway"));
@@ -627,6 +633,19 @@ public sealed class TemplateInvariantsTests
             Assert.DoesNotContain(variables.Keys, key => key.StartsWith("AWS__", StringComparison.Ordinal)
                 || key.StartsWith("Messaging__", StringComparison.Ordinal));
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(Functions))]
+    public void Function_sends_its_traces_to_xrays_otlp_endpoint_through_the_private_endpoint_as_the_parameter_says(
+        string function, string assembly, string serviceName)
+    {
+        _ = (assembly, serviceName);
+        var variables = Variables(function);
+
+        Assert.Equal("Ref:TracesExporter", variables["OTEL_TRACES_EXPORTER"]);
+        Assert.Equal("Sub:https://xray.${AWS::Region}.amazonaws.com/v1/traces", variables["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]);
+        Assert.Equal("ExportTraces", Scalar(template.Resources["XRayEndpoint"]["Condition"]));
     }
 
     [Fact]

@@ -31,6 +31,8 @@ internal static class LocalEnvironment
         ["AWS_LWA_PORT"] = "the local function host gives each sandbox a port of its own",
         ["Database__IamAuthentication"] = "IAM tokens are for RDS Proxy; locally the app user signs in with a password",
         ["Database__SecretArn"] = "the master user's Secrets Manager secret; locally the connection string signs in",
+        ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] = "X-Ray's OTLP endpoint; locally every signal goes to the dashboard (OTEL_EXPORTER_OTLP_ENDPOINT)",
+        ["OTEL_TRACES_EXPORTER"] = "whether traces go to X-Ray; locally they always go to the dashboard",
         ["Migrations__CreateIamDatabaseUsers"] = "creates the IAM-authenticated users RDS Proxy signs in as (a MySQL-only script)",
     };
 
