@@ -27,6 +27,7 @@ internal sealed partial class LambdaFunctionHost : ILambdaInvoker, IDisposable
     private readonly HashSet<LambdaSandbox> _all = [];
     private readonly Lock _lock = new();
     private readonly Timer _reclaimer;
+    private readonly LambdaInvocationTracing _tracing;
     private int _starting;
     private int _next;
     private volatile bool _disposed;
@@ -48,6 +49,7 @@ internal sealed partial class LambdaFunctionHost : ILambdaInvoker, IDisposable
             sandboxEnvironment["OTEL_SERVICE_NAME"] = function.Name;
         }
         _environment = sandboxEnvironment;
+        _tracing = new LambdaInvocationTracing(function.Name, sandboxEnvironment);
         _console = console;
         _socketDirectory = socketDirectory;
         _concurrency = function.Options.ReservedConcurrency ?? accountConcurrency;
@@ -109,7 +111,7 @@ internal sealed partial class LambdaFunctionHost : ILambdaInvoker, IDisposable
     public async Task<LambdaInvocationResult> InvokeAsync(LambdaRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var (sandbox, refused) = await AcquireAsync(cancellationToken).ConfigureAwait(false);
+        var (sandbox, refused, cold) = await AcquireAsync(cancellationToken).ConfigureAwait(false);
         if (sandbox is null)
         {
             Statistics.Invoked(refused, TimeSpan.Zero);
@@ -122,11 +124,13 @@ internal sealed partial class LambdaFunctionHost : ILambdaInvoker, IDisposable
         var deadlineAt = DateTimeOffset.UtcNow + _function.Options.Timeout;
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(_function.Options.Timeout);
+        var headers = request.Headers.ToList();
+        var span = _tracing.Start(request, requestId, cold, headers);
         LambdaInvocationResult result;
         try
         {
             using var message = new HttpRequestMessage(request.Method, request.PathAndQuery) { Content = new ByteArrayContent(request.Body) };
-            foreach (var (name, value) in request.Headers)
+            foreach (var (name, value) in headers)
             {
                 if (!message.Headers.TryAddWithoutValidation(name, value))
                 {
@@ -145,6 +149,7 @@ internal sealed partial class LambdaFunctionHost : ILambdaInvoker, IDisposable
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && !_disposed)
         {
             LogTimedOut(_console, sandbox.Id, _function.Options.Timeout.TotalSeconds);
+            LambdaInvocationTracing.End(span, LambdaInvocationOutcome.TimedOut, 0);
             Discard(sandbox);
             Statistics.Invoked(LambdaInvocationOutcome.TimedOut, Stopwatch.GetElapsedTime(started));
             Changed?.Invoke();
@@ -154,6 +159,7 @@ internal sealed partial class LambdaFunctionHost : ILambdaInvoker, IDisposable
         {
             // The program died or stopped answering mid-invocation: Lambda ends the sandbox and fails the invocation.
             LogCrashed(_console, sandbox.Id, exception.Message);
+            LambdaInvocationTracing.End(span, LambdaInvocationOutcome.Crashed, 0);
             Discard(sandbox);
             Statistics.Invoked(LambdaInvocationOutcome.Crashed, Stopwatch.GetElapsedTime(started));
             Changed?.Invoke();
@@ -162,11 +168,13 @@ internal sealed partial class LambdaFunctionHost : ILambdaInvoker, IDisposable
         catch (OperationCanceledException)
         {
             // The AppHost is stopping (or the host was disposed, which ended the sandbox's client): the sandbox goes with it.
+            LambdaInvocationTracing.End(span, LambdaInvocationOutcome.Crashed, 0);
             Discard(sandbox);
             throw;
         }
 
         Statistics.Invoked(result.Outcome, Stopwatch.GetElapsedTime(started));
+        LambdaInvocationTracing.End(span, result.Outcome, result.StatusCode);
         _ = ReleaseWhenExtensionsDoneAsync(sandbox, deadlineAt);
         return result;
     }
@@ -174,6 +182,7 @@ internal sealed partial class LambdaFunctionHost : ILambdaInvoker, IDisposable
     public void Dispose()
     {
         _reclaimer.Dispose();
+        _tracing.Dispose();
         lock (_lock)
         {
             // A sandbox still starting sees this and ends instead of joining.
@@ -187,8 +196,11 @@ internal sealed partial class LambdaFunctionHost : ILambdaInvoker, IDisposable
         }
     }
 
-    /// <summary>A sandbox for one invocation, or none and why: throttled at the cap, or a new one that failed its init.</summary>
-    private async Task<(LambdaSandbox? Sandbox, LambdaInvocationOutcome Refused)> AcquireAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// A sandbox for one invocation and whether it was started for it (a cold start), or none and why: throttled at the
+    /// cap, or a new one that failed its init.
+    /// </summary>
+    private async Task<(LambdaSandbox? Sandbox, LambdaInvocationOutcome Refused, bool Cold)> AcquireAsync(CancellationToken cancellationToken)
     {
         lock (_lock)
         {
@@ -198,7 +210,7 @@ internal sealed partial class LambdaFunctionHost : ILambdaInvoker, IDisposable
                 {
                     idle.Thaw();
                     Changed?.Invoke();
-                    return (idle, default);
+                    return (idle, default, false);
                 }
                 // Killed while frozen: Lambda would have replaced it; so does the next start below.
                 _all.Remove(idle);
@@ -206,12 +218,12 @@ internal sealed partial class LambdaFunctionHost : ILambdaInvoker, IDisposable
             }
             if (_all.Count + _starting >= _concurrency)
             {
-                return (null, LambdaInvocationOutcome.Throttled);
+                return (null, LambdaInvocationOutcome.Throttled, false);
             }
             _starting++;
         }
         var started = await StartSandboxAsync(cancellationToken, reserved: true).ConfigureAwait(false);
-        return (started, LambdaInvocationOutcome.Crashed);
+        return (started, LambdaInvocationOutcome.Crashed, true);
     }
 
     /// <summary>A new sandbox, ready (its readiness check answered below 500, as the adapter checks), or null.</summary>

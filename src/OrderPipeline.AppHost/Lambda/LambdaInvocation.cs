@@ -19,12 +19,27 @@ internal enum LambdaInvocationOutcome
     Crashed,
 }
 
+/// <summary>What invoked a function, as OpenTelemetry's <c>faas.trigger</c> names it.</summary>
+internal static class LambdaTrigger
+{
+    public const string Http = "http";
+    public const string PubSub = "pubsub";
+    public const string Timer = "timer";
+    public const string Other = "other";
+}
+
 /// <summary>An HTTP request as the Web Adapter hands it to the program in a sandbox (path and query relative to it).</summary>
 internal sealed record LambdaRequest(HttpMethod Method, string PathAndQuery, IReadOnlyList<KeyValuePair<string, string>> Headers, byte[] Body)
 {
+    /// <summary>What invoked the function (<see cref="LambdaTrigger"/>).</summary>
+    public string Trigger { get; init; } = LambdaTrigger.Http;
+
+    /// <summary>The W3C trace contexts of the messages in an event, whose traces the invocation belongs to.</summary>
+    public IReadOnlyList<string> TraceParents { get; init; } = [];
+
     /// <summary>An event (SQS batch, schedule, direct invoke): its JSON, POSTed as the adapter does to the pass-through path.</summary>
-    public static LambdaRequest Event(string passThroughPath, string json) =>
-        new(HttpMethod.Post, passThroughPath, [new("Content-Type", "application/json")], System.Text.Encoding.UTF8.GetBytes(json));
+    public static LambdaRequest Event(string passThroughPath, string json, string trigger = LambdaTrigger.Other) =>
+        new(HttpMethod.Post, passThroughPath, [new("Content-Type", "application/json")], System.Text.Encoding.UTF8.GetBytes(json)) { Trigger = trigger };
 }
 
 /// <summary>The answer of one invocation: the program's response when it gave one.</summary>

@@ -152,6 +152,15 @@ public sealed class LambdaFunctionHostTests(InfrastructureFixture infra) : IDisp
             ["OTEL_BLRP_SCHEDULE_DELAY"] = "600000",
             ["OTEL_METRIC_EXPORT_INTERVAL"] = "600000",
         });
+        var invocations = new System.Collections.Concurrent.ConcurrentQueue<System.Diagnostics.Activity>();
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "OrderPipeline.AppHost.Lambda." + _name,
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) =>
+                System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = invocations.Enqueue,
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
         await host.WarmUpAsync(Cancellation);
         var (pid, _) = Assert.Single(host.Sandboxes());
         received.Clear();
@@ -167,6 +176,15 @@ public sealed class LambdaFunctionHostTests(InfrastructureFixture infra) : IDisp
             $"no spans of {_name} reached the collector before the freeze (it got: {string.Join(", ", received.Select(r => r.Path))})");
         Assert.Contains(received, r => r.Path == "/v1/logs");
         Assert.True(host.Statistics.LastExtensions > TimeSpan.Zero, "the sandbox was not held for its extension");
+        // The invocation is a span of its own, named after the function, and the program's spans are its children.
+        var invocation = Assert.Single(invocations);
+        Assert.Equal(_name, invocation.DisplayName);
+        Assert.Equal("other", invocation.GetTagItem("faas.trigger"));
+        Assert.Equal(false, invocation.GetTagItem("faas.coldstart"));
+        Assert.False(string.IsNullOrEmpty(invocation.GetTagItem("faas.invocation_id") as string));
+        var spanId = new byte[8];
+        invocation.SpanId.CopyTo(spanId);
+        Assert.True(traces.Exists(t => t.Body.AsSpan().IndexOf(spanId) >= 0), "no span of the program has the invocation's span as its parent");
     }
 
     /// <summary>Runs an asynchronous clean-up on dispose.</summary>

@@ -171,7 +171,11 @@ internal sealed class SqsEventSourcePoller
         LambdaInvocationResult result;
         try
         {
-            result = await _invoker.InvokeAsync(LambdaRequest.Event(_invoker.PassThroughPath, json), cancellationToken).ConfigureAwait(false);
+            var request = LambdaRequest.Event(_invoker.PassThroughPath, json, LambdaTrigger.PubSub) with
+            {
+                TraceParents = [.. batch.Select(m => m.MessageAttributes?.GetValueOrDefault("traceparent")?.StringValue).OfType<string>()],
+            };
+            result = await _invoker.InvokeAsync(request, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {

@@ -119,7 +119,8 @@ internal sealed class LambdaScheduleRunner
         LambdaInvocationResult? result;
         try
         {
-            result = await _invoker.InvokeAsync(LambdaRequest.Event(_invoker.PassThroughPath, _input), cancellationToken).ConfigureAwait(false);
+            var request = LambdaRequest.Event(_invoker.PassThroughPath, _input, LambdaTrigger.Timer);
+            result = await _invoker.InvokeAsync(request, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
