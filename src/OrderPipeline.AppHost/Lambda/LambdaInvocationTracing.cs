@@ -34,7 +34,7 @@ internal sealed class LambdaInvocationTracing : IDisposable
             .AddSource(_source.Name)
             .SetSampler(SamplerOf(environment))
             // The Lambda service's share of the function: an instance of its own beside the sandboxes.
-            .SetResourceBuilder(ResourceBuilder.CreateEmpty().AddService(functionName, serviceInstanceId: functionName + "-lambda"))
+            .SetResourceBuilder(ResourceBuilder.CreateEmpty().AddService(functionName, serviceInstanceId: "lambda"))
             .AddOtlpExporter(otlp =>
             {
                 otlp.Endpoint = new Uri(endpoint);
