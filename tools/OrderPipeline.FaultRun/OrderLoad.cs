@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using OrderPipeline.Testing;
 
 namespace OrderPipeline.FaultRun;
 
@@ -44,12 +45,6 @@ public sealed record PlacedOrder(int Number, string? IdempotencyKey, IReadOnlyLi
 /// </summary>
 public sealed class OrderLoad(HttpClient api, string customerId, IReadOnlyList<string> products, FaultRunOptions options)
 {
-    /// <summary>API Gateway's answer when the invocation failed or was throttled, exactly as it words it.</summary>
-    public const string GatewayError = "{\"message\":\"Internal Server Error\"}";
-
-    /// <summary>API Gateway's answer when the function outlived the integration timeout.</summary>
-    public const string GatewayUnavailable = "{\"message\":\"Service Unavailable\"}";
-
     // Behind API Gateway a request is throttled while the Api's concurrency is taken (by requests waiting on a frozen
     // database, say): many quick retries, so a count of attempts that covers the outages.
     private readonly int _maxAttempts = options.Lambda ? 400 : 60;
@@ -186,7 +181,7 @@ public sealed class OrderLoad(HttpClient api, string customerId, IReadOnlyList<s
         {
             using var response = await api.SendAsync(request, timeout.Token);
             var text = await response.Content.ReadAsStringAsync(timeout.Token);
-            if (options.Lambda && IsGatewayOwn(response.StatusCode, text))
+            if (options.Lambda && ApiGatewayAnswers.IsGatewayOwn(response.StatusCode, text))
             {
                 if (response.StatusCode == HttpStatusCode.TooManyRequests)
                 {
@@ -208,15 +203,6 @@ public sealed class OrderLoad(HttpClient api, string customerId, IReadOnlyList<s
             return (null, null, TimeSpan.FromSeconds(1), false);
         }
     }
-
-    /// <summary>API Gateway's own answers: its throttle, and its 500 and 503 for an invocation that did not answer (no problem+json, no order id).</summary>
-    internal static bool IsGatewayOwn(HttpStatusCode status, string body) => status switch
-    {
-        HttpStatusCode.TooManyRequests => true,
-        HttpStatusCode.InternalServerError => body == GatewayError,
-        HttpStatusCode.ServiceUnavailable => body == GatewayUnavailable,
-        _ => false,
-    };
 
     private static string? OrderIdOf(string body)
     {

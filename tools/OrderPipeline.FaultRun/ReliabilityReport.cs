@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
+using OrderPipeline.Testing;
 
 namespace OrderPipeline.FaultRun;
 
@@ -17,15 +18,7 @@ public static class ReliabilityReport
     public static string Merge(string? existing, FaultRunResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
-        var text = "\n" + (existing ?? "").ReplaceLineEndings("\n");
-        var lambdaStart = text.IndexOf("\n" + LambdaHeading + "\n", StringComparison.Ordinal);
-        var laptop = (lambdaStart < 0 ? text : text[..lambdaStart]).Trim('\n');
-        var lambda = lambdaStart < 0 ? "" : text[(lambdaStart + 1)..].TrimEnd('\n');
-        if (result.Options.Lambda)
-        {
-            return (laptop.Length == 0 ? "" : laptop + "\n\n") + ToMarkdown(result);
-        }
-        return ToMarkdown(result) + (lambda.Length == 0 ? "" : "\n" + lambda + "\n");
+        return ReportSections.Merge(existing, LambdaHeading, ToMarkdown(result), result.Options.Lambda);
     }
 
     /// <summary>The run's part of the document: the whole document for the laptop shape, its section for the Lambda shape.</summary>

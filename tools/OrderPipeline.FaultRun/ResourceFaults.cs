@@ -34,20 +34,10 @@ public static class ResourceFaults
     }
 }
 
-/// <summary>A Lambda function's counts, as its dashboard entry shows them (<c>lambda.invocations</c>, ...).</summary>
-/// <param name="Invocations">Every invocation, throttled ones included.</param>
-/// <param name="Errors">Invocations that failed: a function error, a timeout or a crash.</param>
-/// <param name="Timeouts">Invocations that passed the function's timeout (their sandbox was killed).</param>
-/// <param name="Throttles">Invocations refused at the concurrency cap.</param>
-/// <param name="ColdStarts">Sandboxes started (each an init).</param>
-public sealed record LambdaCounters(long Invocations, long Errors, long Timeouts, long Throttles, long ColdStarts)
-{
-    /// <summary>As the fault run's figures give them.</summary>
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"{Invocations} invocations, {Errors} errors ({Timeouts} timeouts), {Throttles} throttles, {ColdStarts} cold starts");
-}
-
-/// <summary>The handles the fault run needs on the system in its Lambda shape: the functions' sandboxes and counts.</summary>
+/// <summary>
+/// The handles the fault run needs on the system in its Lambda shape: the functions' sandboxes (their counts are
+/// <see cref="LambdaReadings"/>', shared with the benchmarks).
+/// </summary>
 public static class LambdaFaults
 {
     /// <summary>How long a kill waits for a sandbox that is mid-invocation before it kills the frozen ones anyway.</summary>
@@ -57,17 +47,6 @@ public static class LambdaFaults
     private static readonly TimeSpan HangWait = TimeSpan.FromSeconds(60);
 
     private const int SigStop = 19;
-
-    /// <summary>The function's counts from its dashboard properties (refreshed at most once a second).</summary>
-    public static async Task<LambdaCounters> CountersOfAsync(this PipelineSystem system, string function, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(system);
-        var state = await system.App.ResourceNotifications.WaitForResourceAsync(function, _ => true, cancellationToken);
-        long Count(string name) =>
-            state.Snapshot.Properties.FirstOrDefault(p => p.Name == name)?.Value is { } value ? Convert.ToInt64(value, CultureInfo.InvariantCulture) : 0;
-        return new LambdaCounters(Count("lambda.invocations"), Count("lambda.errors"), Count("lambda.timeouts"), Count("lambda.throttles"),
-            Count("lambda.coldstarts"));
-    }
 
     /// <summary>The function's timeout, as the AppHost runs it (the template's, or <c>AppHost:FunctionTimeouts</c>').</summary>
     public static TimeSpan TimeoutOf(this PipelineSystem system, string function)

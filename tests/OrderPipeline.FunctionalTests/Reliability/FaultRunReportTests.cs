@@ -1,5 +1,6 @@
 using System.Net;
 using OrderPipeline.FaultRun;
+using OrderPipeline.Testing;
 
 namespace OrderPipeline.FunctionalTests.Reliability;
 
@@ -30,7 +31,7 @@ public sealed class FaultRunReportTests
     [InlineData(503, """{"type":"urn:orderpipeline:problem:outcome-unknown","status":503,"order_id":"x"}""", false)]
     [InlineData(202, """{"order_id":"x","status":"PENDING"}""", false)]
     public void Only_API_Gateways_own_answers_are_retried_as_a_gateway_client_retries(int status, string body, bool own) =>
-        Assert.Equal(own, OrderLoad.IsGatewayOwn((HttpStatusCode)status, body));
+        Assert.Equal(own, ApiGatewayAnswers.IsGatewayOwn((HttpStatusCode)status, body));
 
     [Fact]
     public void Each_shapes_run_replaces_its_own_part_of_the_report_and_keeps_the_others()
