@@ -39,17 +39,34 @@ public sealed record SuiteResult(
 /// </summary>
 public static class BenchmarkSuite
 {
+    /// <summary>
+    /// Measures, prints the report and writes it: the laptop shape's run the document, a <c>--lambda</c> run its section
+    /// at the end (<see cref="LambdaCostReport.Heading"/>); each keeps the other's part of an existing document.
+    /// </summary>
     public static async Task<int> RunAsync(SuiteOptions options)
     {
-        var (result, report) = await MeasureAsync(options, Console.Out, CancellationToken.None);
+        ArgumentNullException.ThrowIfNull(options);
+        bool passed;
+        string report;
+        if (options.Lambda)
+        {
+            var (result, section) = await LambdaCostBenchmark.MeasureAsync(options, Console.Out, CancellationToken.None);
+            (passed, report) = (result.Passed, section);
+        }
+        else
+        {
+            var (result, document) = await MeasureAsync(options, Console.Out, CancellationToken.None);
+            (passed, report) = (result.System.All(s => s.StockConserved), document);
+        }
         Console.WriteLine();
         Console.WriteLine(report);
         if (options.ReportPath is { } path)
         {
-            await File.WriteAllTextAsync(path, report);
+            var existing = File.Exists(path) ? await File.ReadAllTextAsync(path) : null;
+            await File.WriteAllTextAsync(path, ReportSections.Merge(existing, LambdaCostReport.Heading, report, isSection: options.Lambda));
             Console.WriteLine($"written to {Path.GetFullPath(path)}");
         }
-        return result.System.All(s => s.StockConserved) ? 0 : 1;
+        return passed ? 0 : 1;
     }
 
     public static async Task<(SuiteResult Result, string Report)> MeasureAsync(SuiteOptions options, TextWriter output, CancellationToken cancellationToken)

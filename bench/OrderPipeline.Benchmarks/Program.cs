@@ -8,6 +8,8 @@ using OrderPipeline.Testing;
 //            [--compare [--warm-up 300] | --compare-dashboard | --compare-sqs-persistence] [Setting__Name=value ...]
 //        dotnet run -c Release --project bench/OrderPipeline.Benchmarks -- --startup-costs [runs=3]
 //        dotnet run -c Release --project bench/OrderPipeline.Benchmarks -- --suite [--orders 2000] [--clients 16] [--report docs/benchmarks.md]
+//        dotnet run -c Release --project bench/OrderPipeline.Benchmarks -- --lambda [--small] [--orders 3000] [--clients 16] [--warm-up 2000]
+//            [--report docs/benchmarks.md]
 // Settings after the numbers go to every service as environment variables, to compare a tuning against the defaults.
 // Starts the whole system (real MariaDB, SQS emulator, the three services) from the AppHost's app model on free
 // ports in a throw-away directory, then runs two scenarios and prints what it measured. Compare figures within one
@@ -17,10 +19,11 @@ var numbers = args
         && (i == 0 || args[i - 1] != "--warm-up"))
     .ToArray();
 
-if (args.Contains("--suite"))
+if (args.Contains("--suite") || args.Contains("--lambda"))
 {
     // The whole measurement in one run against one system: raw database, raw queue, the system closed- and
-    // open-loop, per-process CPU and memory; printed and written as a report.
+    // open-loop, per-process CPU and memory; printed and written as a report. With --lambda, what the Lambda shape
+    // costs (init, duration, GB-seconds and dollars per order), as the report's section of its own.
     return await BenchmarkSuite.RunAsync(SuiteOptions.Parse(args));
 }
 

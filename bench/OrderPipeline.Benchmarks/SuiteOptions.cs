@@ -12,20 +12,30 @@ namespace OrderPipeline.Benchmarks;
 /// what runs hot; on two busy cores that recompilation is starved, and the first 10,000-20,000 orders cost two to
 /// three times the CPU of the steady state (docs/cpu-per-order.md).
 /// </param>
-public sealed record SuiteOptions(int Orders = 2000, int Clients = 16, int QueueMessages = 4000, string? ReportPath = null, int WarmUp = 20_000)
+/// <param name="Lambda">
+/// The Lambda shape's cost instead (<see cref="LambdaCostBenchmark"/>): its own section of the report, the rest kept.
+/// </param>
+/// <param name="Small">A quick check of the measurement, not a measurement.</param>
+public sealed record SuiteOptions(
+    int Orders = 2000, int Clients = 16, int QueueMessages = 4000, string? ReportPath = null, int WarmUp = 20_000, bool Lambda = false, bool Small = false)
 {
     public static readonly int[] DatabaseConnections = [1, 4, 16];
     public const int QueueSenders = 8;
     public const int BatchSize = 10;
 
-    /// <summary>Reads <c>--orders N --clients N --queue-messages N --warm-up N --report PATH</c>; <c>--small</c> is a quick check (50 orders).</summary>
+    /// <summary>
+    /// Reads <c>--orders N --clients N --queue-messages N --warm-up N --report PATH</c>; <c>--small</c> is a quick check
+    /// (50 orders); <c>--lambda</c> measures the Lambda shape's cost, by default 3,000 orders after a warm-up of 2,000
+    /// (the HTTP API lets 50 POSTs a second through: a minute of load).
+    /// </summary>
     public static SuiteOptions Parse(string[] args)
     {
         string? Value(string name) => Array.IndexOf(args, name) is var at and >= 0 && at + 1 < args.Length ? args[at + 1] : null;
         int Number(string name, int fallback) => Value(name) is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
         var small = args.Contains("--small");
-        var orders = Number("--orders", small ? 50 : 2000);
+        var lambda = args.Contains("--lambda");
+        var orders = Number("--orders", small ? 50 : lambda ? 3000 : 2000);
         return new SuiteOptions(orders, Number("--clients", small ? 4 : 16), Number("--queue-messages", small ? 200 : 2 * orders), Value("--report"),
-            Number("--warm-up", small ? 100 : 20_000));
+            Number("--warm-up", small ? 100 : lambda ? 2000 : 20_000), lambda, small);
     }
 }
