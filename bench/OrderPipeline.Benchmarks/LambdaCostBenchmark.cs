@@ -23,10 +23,16 @@ public sealed record LambdaFunctionFigures(
 
 /// <summary>Everything a <c>--lambda</c> run measured.</summary>
 /// <param name="WarmUp">The run before the phase, not counted.</param>
-/// <param name="Run">The measured phase's run: its orders are every per-order figure's denominator.</param>
+/// <param name="Run">The measured phase's run.</param>
+/// <param name="Recorded">
+/// The orders the database recorded in the phase: every per-order figure's denominator. More than the run posted when an
+/// order placed before API Gateway's integration timeout was posted again.
+/// </param>
 /// <param name="Phase">From the readings before the run to the ones after it: the load, the drain and the notifications.</param>
 /// <param name="Throttled">The stage's 429s the clients were answered in the phase (each retried).</param>
 /// <param name="Refused">API Gateway's own 500s the clients were answered in the phase (each retried).</param>
+/// <param name="Unavailable">503s in the phase, API Gateway's (its integration timeout) or the Api's (each retried).</param>
+/// <param name="WarmUpUnavailable">The same in the warm-up, where the sandboxes' cold starts are.</param>
 /// <param name="Relay">The relay's schedule, priced per month from <paramref name="RelayDurationsMs"/>.</param>
 /// <param name="RelayDurationsMs">The durations of the relay's runs on the idle system after the phase, one each.</param>
 /// <param name="Elapsed">The whole run, from starting the system to the last reading.</param>
@@ -36,9 +42,12 @@ public sealed record LambdaCostResult(
     SuiteOptions Options,
     SystemResult WarmUp,
     SystemResult Run,
+    long Recorded,
     TimeSpan Phase,
     int Throttled,
     int Refused,
+    int Unavailable,
+    int WarmUpUnavailable,
     IReadOnlyList<LambdaFunctionFigures> Functions,
     ScheduleCost Relay,
     IReadOnlyList<double> RelayDurationsMs,
@@ -89,7 +98,9 @@ public static class LambdaCostBenchmark
         var model = system.App.Services.GetRequiredService<DistributedApplicationModel>();
         var functions = model.Resources.OfType<LambdaFunctionResource>().Where(f => f.Name != "migrations").ToList();
         var relay = model.Resources.OfType<LambdaScheduleResource>().Single();
-        var handler = new ThrottledRequestRetryHandler(Attempts);
+        // The orders are counted in the database, so a POST answered 503 (cold starts on busy cores pass the integration
+        // timeout, or starve the queue's confirmation) is sent again like the throttled ones, though it may have placed one.
+        var handler = new ThrottledRequestRetryHandler(Attempts, retryUnavailable: true);
         using var api = new HttpClient(handler) { BaseAddress = system.App.GetEndpoint("api", "http") };
         var bench = new SystemBenchmark(api, system.ConnectionString, progress);
         var spread = new Scenario("spread", 20, null);
@@ -101,11 +112,13 @@ public static class LambdaCostBenchmark
         await Task.Delay(Refresh, cancellationToken);
 
         var before = await ReadAsync(system, functions, relay, cancellationToken);
-        var (throttledBefore, refusedBefore) = (handler.Throttled, handler.Refused);
+        var (throttledBefore, refusedBefore, unavailableBefore) = (handler.Throttled, handler.Refused, handler.Unavailable);
+        var recordedBefore = await CountOrdersAsync(system.ConnectionString, cancellationToken);
         var phase = Stopwatch.StartNew();
         var run = await bench.RunAsync(spread, new Load($"closed loop, {options.Clients} clients", options.Clients, null), options.Orders, cancellationToken);
         await WaitUntilNotifiedAsync(system.ConnectionString, cancellationToken);
         var phaseTime = phase.Elapsed;
+        var recorded = await CountOrdersAsync(system.ConnectionString, cancellationToken) - recordedBefore;
         await Task.Delay(Refresh, cancellationToken);
         var after = await ReadAsync(system, functions, relay, cancellationToken);
         progress.Say($"{run.Orders} orders: {run.AcceptedPerSecond:0} accepted/s, {run.SettledPerSecond:0} settled/s, "
@@ -116,7 +129,7 @@ public static class LambdaCostBenchmark
             var (b, a) = (before.Counters[function.Name], after.Counters[function.Name]);
             var scheduled = relay.Parent == function ? after.RelayRuns - before.RelayRuns : 0;
             var cost = new FunctionCost(function.Name, function.Options.MemorySizeMb, a.Ran - b.Ran - scheduled, a.ColdStarts - b.ColdStarts,
-                a.MeanInitMs, RunningMeans.Between(b.MeanDurationMs, b.Ran, a.MeanDurationMs, a.Ran), run.Orders);
+                a.MeanInitMs, RunningMeans.Between(b.MeanDurationMs, b.Ran, a.MeanDurationMs, a.Ran), recorded);
             return new LambdaFunctionFigures(cost, a.Throttles - b.Throttles, a.Errors - b.Errors, a.ColdStarts,
                 RunningMeans.RoundingBound(b.Ran, a.Ran), scheduled, InvokedBy(model, function));
         }).ToList();
@@ -128,8 +141,8 @@ public static class LambdaCostBenchmark
 
         var relayDurations = await RunRelayAsync(system, relay, options.Small ? 2 : 5, progress, cancellationToken);
         var relayCost = new ScheduleCost(relay.Parent.Name, relay.Parent.Options.MemorySizeMb, relay.Rate, relayDurations.Average());
-        var result = new LambdaCostResult(startedAt, machine, options, warmUp, run, phaseTime, handler.Throttled - throttledBefore,
-            handler.Refused - refusedBefore, figures, relayCost, relayDurations, elapsed.Elapsed);
+        var result = new LambdaCostResult(startedAt, machine, options, warmUp, run, recorded, phaseTime, handler.Throttled - throttledBefore,
+            handler.Refused - refusedBefore, handler.Unavailable - unavailableBefore, unavailableBefore, figures, relayCost, relayDurations, elapsed.Elapsed);
         return (result, LambdaCostReport.Render(result));
     }
 
@@ -157,6 +170,12 @@ public static class LambdaCostBenchmark
             counters[function.Name] = await system.CountersOfAsync(function.Name, cancellationToken);
         }
         return (counters, await system.RunsOfAsync(relay.Name, cancellationToken));
+    }
+
+    private static async Task<long> CountOrdersAsync(string connectionString, CancellationToken cancellationToken)
+    {
+        await using var db = new MySqlConnection(connectionString);
+        return await db.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM orders", cancellationToken: cancellationToken));
     }
 
     /// <summary>

@@ -34,15 +34,22 @@ public static class LambdaCostReport
         Text("The times are this machine's, not Graviton's; what carries over to AWS is the shape of the bill (invocations per order,");
         Text("init against duration, how the orders share an invocation).");
         Text();
-        Text("The system in its Lambda shape (docs/lambda-shape.md), configured from infra/template.yaml, the relay's schedule at its");
-        Line($"{Rate(r.Relay.Rate)}. The load: {o.WarmUp} orders of warm-up, not counted (the sandboxes start, scale up and compile their code),");
-        Line($"then a closed loop of **{run.Orders} orders** from {o.Clients} clients (each posts its next order once its last was accepted),");
-        Text("over 20 products with ample stock, one item each; no GETs. The clients retry API Gateway's 429 and 500 as its clients");
-        Line($"must: {r.Throttled} answers were the stage's 429 and {r.Refused} its 500 (create-order at its concurrency cap); Lambda bills");
-        Text("neither. The measured phase runs from the functions' readings before the loop to the ones after every order of it was");
-        Line($"settled (PROCESSED or FAILED) and notified: {r.Phase.TotalSeconds:0} s, of which {run.Orders / run.AcceptedPerSecond:0} s of load");
-        Part($"({run.AcceptedPerSecond:0} orders accepted/s, {run.SettledPerSecond:0} settled/s); ");
+        Text("The system in its Lambda shape (docs/lambda-shape.md), configured from infra/template.yaml (the table's \"invoked by\"),");
+        Line($"the relay's schedule at its {Rate(r.Relay.Rate)}.");
+        Text();
+        Line($"- **Load**: {o.WarmUp} orders of warm-up, not counted (the sandboxes start, scale up and compile their code), then a");
+        Line($"  closed loop of **{run.Orders} orders** from {o.Clients} clients, each posting its next order once its last was accepted; 20");
+        Text("  products with ample stock, one item an order; POSTs only. API Gateway's stage throttle sets the pace.");
+        Line($"- **Clients** retry API Gateway's 429 and 500 as its clients must: in the phase {r.Throttled} answers were the stage's 429 and");
+        Line($"  {r.Refused} its 500 (create-order at its concurrency cap; Lambda bills neither). They also retry a 503 (API Gateway's");
+        Line($"  integration timeout, or the Api's when the queue did not confirm in time): {r.Unavailable} in the phase, {r.WarmUpUnavailable} in the");
+        Text("  warm-up, where the cold starts are.");
+        Line($"- **Phase**: from the functions' readings before the loop to the ones after every order was settled and notified,");
+        Line($"  {r.Phase.TotalSeconds:0} s, of which {run.Orders / run.AcceptedPerSecond:0} s of load ({run.AcceptedPerSecond:0} orders accepted/s, ");
+        Part($"{run.SettledPerSecond:0} settled/s); ");
         Text(run.StockConserved ? "stock conserved." : "stock **NOT conserved**.");
+        Line($"- **Orders**, every per-order figure's denominator: the {r.Recorded} the database recorded in the phase, for {run.Orders} posted");
+        Text("  (one posted again after a 503 may have been placed twice).");
         Text();
         Text("| function | invoked by | memory | invocations | throttled | cold starts | mean init | mean duration "
             + "| orders per invocation | GB-s per 1,000 orders | $ per million orders |");
@@ -64,16 +71,18 @@ public static class LambdaCostReport
         Line($"{r.Relay.InvocationsPerMonth:#,0} invocations a month, {r.Relay.GbSecondsPerMonth:#,0} GB-s, **${r.Relay.DollarsPerMonth:0.00} a month**.");
         if (scheduled > 0)
         {
-            Line($"Its {scheduled} runs during the phase are left out of {r.Relay.Function}'s invocations above.");
+            Line($"The schedule's own runs during the phase ({scheduled}) are left out of {r.Relay.Function}'s invocations above.");
         }
         Text();
         Text("How the columns are made:");
         Text();
         Text("- **Invocations**: the ones that ran in the phase (throttled ones are neither billed nor timed). **Orders per");
-        Line($"  invocation**: the phase's {run.Orders} orders ÷ invocations; every per-order figure's denominator is the orders the phase settled.");
+        Line($"  invocation**: the phase's {r.Recorded} orders ÷ invocations.");
         Text("- **Mean init**: over every cold start since the system started (their number in brackets), from starting a sandbox's");
         Text("  process to its readiness check answering. Each cold start in the phase is billed one mean init (Lambda bills the");
-        Text("  INIT phase of managed runtimes since August 2025).");
+        Text("  INIT phase of managed runtimes since August 2025). Here they are mostly sandboxes started together on two cores");
+        Text("  (a function's first, then its scale-up in the warm-up, beside everything else starting): this machine's figure,");
+        Text("  not Lambda's.");
         Text("- **Mean duration**: over the phase's invocations, from the function's dashboard, whose running mean is in whole");
         Text("  milliseconds: the phase's mean is the difference of the running totals, exact to within the ± shown. The relay's runs");
         Text("  in the phase are in order-processor's mean. Lambda bills each invocation rounded up to the millisecond:");
@@ -85,9 +94,9 @@ public static class LambdaCostReport
         Text("  Lambda's share only (API Gateway, SQS, logs and RDS: infra/README.md's \"What it costs\").");
         Text();
         Text("Not measured here: GET requests (infra/README.md's estimate counts one per order, another create-order invocation), and a");
-        Text("load that comes and goes: each time the functions scale up again, every new sandbox pays an init, worth");
+        Text("load that comes and goes: each time the functions scale up again, every new sandbox pays an init, here worth");
         Text(string.Join(", ", r.Functions.Select(f => string.Create(inv,
-            $"{f.Cost.MeanInitMs / (f.Cost.MeanDurationMs + LambdaPrices.RoundingUpMs):0} warm invocations of {f.Cost.Function}"))) + " at the means above.");
+            $"{f.Cost.MeanInitMs / (f.Cost.MeanDurationMs + LambdaPrices.RoundingUpMs):0} warm invocations of {f.Cost.Function}"))) + ".");
         Line($"The whole run took {r.Elapsed.TotalMinutes:0.0} minutes, the system's start and the warm-up included.");
         return md.ToString();
 

@@ -8,7 +8,7 @@ using OrderPipeline.Testing;
 //            [--compare [--warm-up 300] | --compare-dashboard | --compare-sqs-persistence] [Setting__Name=value ...]
 //        dotnet run -c Release --project bench/OrderPipeline.Benchmarks -- --startup-costs [runs=3]
 //        dotnet run -c Release --project bench/OrderPipeline.Benchmarks -- --suite [--orders 2000] [--clients 16] [--report docs/benchmarks.md]
-//        dotnet run -c Release --project bench/OrderPipeline.Benchmarks -- --lambda [--small] [--orders 3000] [--clients 16] [--warm-up 2000]
+//        dotnet run -c Release --project bench/OrderPipeline.Benchmarks -- --lambda [--small] [--orders 3500] [--clients 16] [--warm-up 2000]
 //            [--report docs/benchmarks.md]
 // Settings after the numbers go to every service as environment variables, to compare a tuning against the defaults.
 // Starts the whole system (real MariaDB, SQS emulator, the three services) from the AppHost's app model on free

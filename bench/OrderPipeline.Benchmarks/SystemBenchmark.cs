@@ -124,7 +124,8 @@ public sealed class SystemBenchmark(HttpClient api, string connectionString, Ben
             postLatencies[i] = Stopwatch.GetElapsedTime(sent).TotalMilliseconds;
             if (response.StatusCode != HttpStatusCode.Accepted)
             {
-                throw new InvalidOperationException($"POST answered {(int)response.StatusCode}");
+                // With its body: the Api's problem+json says which refusal it was (a 503's type), API Gateway's says its own.
+                throw new InvalidOperationException($"POST answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(ct)}");
             }
             progress.Increment();
         }

@@ -9,16 +9,28 @@ namespace OrderPipeline.Testing;
 /// POST, so API Gateway's 500 means the Api never ran and sending again places nothing twice.
 /// </summary>
 /// <param name="attempts">How many times a request is sent at most; the last answer is returned whatever it is.</param>
-public sealed class ThrottledRequestRetryHandler(int attempts = 30) : DelegatingHandler(new SocketsHttpHandler())
+/// <param name="retryUnavailable">
+/// Also every 503, after its Retry-After (at most 5 s): API Gateway's integration timeout (an invocation, its cold
+/// start included, that outlived it) and the Api's own (the queue did not confirm the order in time, or refused it).
+/// The order may have been placed all the same, so sending again may place it twice: for a load generator that counts
+/// the orders in the database rather than the answers (the benchmarks, whose cold starts starve two busy cores).
+/// </param>
+public sealed class ThrottledRequestRetryHandler(int attempts = 30, bool retryUnavailable = false) : DelegatingHandler(new SocketsHttpHandler())
 {
+    private static readonly TimeSpan LongestRetryAfter = TimeSpan.FromSeconds(5);
+
     private int _throttled;
     private int _refused;
+    private int _unavailable;
 
     /// <summary>Answers that were the stage's 429, each followed by another attempt (or the last one).</summary>
     public int Throttled => Volatile.Read(ref _throttled);
 
     /// <summary>Answers that were API Gateway's own 500 (Lambda refused or failed the invocation), likewise.</summary>
     public int Refused => Volatile.Read(ref _refused);
+
+    /// <summary>Answers that were a 503, API Gateway's or the Api's (sent again only with <c>retryUnavailable</c>).</summary>
+    public int Unavailable => Volatile.Read(ref _unavailable);
 
     /// <inheritdoc />
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
@@ -44,14 +56,19 @@ public sealed class ThrottledRequestRetryHandler(int attempts = 30) : Delegating
             var throttled = response.StatusCode == HttpStatusCode.TooManyRequests;
             var refused = response.StatusCode == HttpStatusCode.InternalServerError
                 && await response.Content.ReadAsStringAsync(cancellationToken) == ApiGatewayAnswers.GatewayError;
+            var unavailable = response.StatusCode == HttpStatusCode.ServiceUnavailable;
             Interlocked.Add(ref _throttled, throttled ? 1 : 0);
             Interlocked.Add(ref _refused, refused ? 1 : 0);
-            if (attempt >= attempts || !(throttled || refused))
+            Interlocked.Add(ref _unavailable, unavailable ? 1 : 0);
+            if (attempt >= attempts || !(throttled || refused || (unavailable && retryUnavailable)))
             {
                 return response;
             }
+            var retryAfter = unavailable && response.Headers.RetryAfter?.Delta is { } delta
+                ? (delta < LongestRetryAfter ? delta : LongestRetryAfter)
+                : TimeSpan.FromMilliseconds(Math.Min(1000, 50 * attempt) + Random.Shared.Next(50));
             response.Dispose();
-            await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1000, 50 * attempt) + Random.Shared.Next(50)), cancellationToken);
+            await Task.Delay(retryAfter, cancellationToken);
         }
     }
 }

@@ -23,13 +23,18 @@ public sealed class LambdaCostBenchmarkTests
         Assert.Equal(["create-order", "notification-sender", "order-processor"], result.Functions.Select(f => f.Cost.Function).Order(StringComparer.Ordinal));
         Assert.All(result.Functions, f =>
         {
-            Assert.Equal(40, f.Cost.Orders);
+            Assert.Equal(result.Recorded, f.Cost.Orders);
             Assert.True(f.Cost.Invocations > 0, $"{f.Cost.Function}: no invocation counted");
             Assert.True(f.ColdStartsSinceStart > 0 && f.Cost.MeanInitMs > 0, $"{f.Cost.Function}: no init counted");
             Assert.True(f.Cost.MeanDurationMs > 0 && f.Cost.GbSecondsPerThousandOrders > 0, $"{f.Cost.Function}: no duration");
         });
-        // Only POSTs: one create-order invocation an order (a throttled one is retried and not counted).
-        Assert.Equal(1.0, result.Functions.Single(f => f.Cost.Function == "create-order").Cost.OrdersPerInvocation, 9);
+        // Every order posted is recorded (more only when a 503 was retried), and with POSTs only, each took one
+        // create-order invocation (a throttled one is retried and not counted; a 503's may have placed nothing).
+        Assert.True(result.Recorded >= 40, $"{result.Recorded} orders recorded");
+        if (result.Unavailable == 0)
+        {
+            Assert.Equal(1.0, result.Functions.Single(f => f.Cost.Function == "create-order").Cost.OrdersPerInvocation, 9);
+        }
         Assert.Equal(2, result.RelayDurationsMs.Count);
         Assert.True(result.Relay.DollarsPerMonth > 0);
 
