@@ -45,8 +45,8 @@ public static class LambdaCostReport
         Line($"  integration timeout, or the Api's when the queue did not confirm in time): {r.Unavailable} in the phase, {r.WarmUpUnavailable} in the");
         Text("  warm-up, where the cold starts are.");
         Line($"- **Phase**: from the functions' readings before the loop to the ones after every order was settled and notified,");
-        Line($"  {r.Phase.TotalSeconds:0} s, of which {run.Orders / run.AcceptedPerSecond:0} s of load ({run.AcceptedPerSecond:0} orders accepted/s, ");
-        Part($"{run.SettledPerSecond:0} settled/s); ");
+        Line($"  {r.Phase.TotalSeconds:0} s, of which {run.Orders / run.AcceptedPerSecond:0} s of load");
+        Part($"  ({run.AcceptedPerSecond:0} orders accepted/s, {run.SettledPerSecond:0} settled/s); ");
         Text(run.StockConserved ? "stock conserved." : "stock **NOT conserved**.");
         Line($"- **Orders**, every per-order figure's denominator: the {r.Recorded} the database recorded in the phase, for {run.Orders} posted");
         Text("  (one posted again after a 503 may have been placed twice).");
