@@ -86,8 +86,9 @@ public static class LambdaCostReport
         Text("  not Lambda's.");
         Text("- **Mean duration**: over the phase's invocations, from the function's dashboard, whose running mean is in whole");
         Text("  milliseconds: the phase's mean is the difference of the running totals, exact to within the ± shown. The relay's runs");
-        Text("  in the phase are in order-processor's mean. Lambda bills each invocation rounded up to the millisecond:");
-        Line($"  + {LambdaPrices.RoundingUpMs} ms on average.");
+        // Not "+ 0.5 ms" at a line's start: Markdown would read a nested list item.
+        Text("  in the phase are in order-processor's mean. Lambda bills each invocation rounded up to the millisecond: on average");
+        Line($"  {LambdaPrices.RoundingUpMs} ms more than the mean.");
         Line($"- **GB-s** at the memory the template gives each function ({memory}, its `LambdaMemorySize` parameter's default):");
         Text("  (invocations × (mean duration + 0.5 ms) + cold starts × mean init) × memory ÷ 1024 MB.");
         Part($"- **$**: arm64 at ${LambdaPrices.PerGbSecond:0.0000000000} per GB-second and ");
