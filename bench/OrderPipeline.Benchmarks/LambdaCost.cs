@@ -30,24 +30,28 @@ public static class LambdaPrices
 
 /// <summary>
 /// One function's share of the orders a measured phase settled, and what that costs at its configured memory: every
-/// invocation that ran is billed its duration (rounded up to the millisecond) and a request, every cold start its init
-/// (Lambda bills the INIT phase of managed runtimes since August 2025).
+/// invocation that ran is billed its duration and its extensions' time after the answer (rounded up to the millisecond
+/// together) and a request, every cold start its init (Lambda bills the INIT phase of managed runtimes since August 2025).
 /// </summary>
 /// <param name="Function">The function's name.</param>
 /// <param name="MemoryMb">Its configured memory (the template's <c>MemorySize</c>).</param>
 /// <param name="Invocations">The invocations that ran in the phase (throttled ones are not billed).</param>
 /// <param name="ColdStarts">The sandboxes started in the phase.</param>
 /// <param name="MeanInitMs">The mean init of a cold start.</param>
-/// <param name="MeanDurationMs">The mean duration of an invocation in the phase.</param>
+/// <param name="MeanDurationMs">The mean duration of an invocation in the phase, to its answer.</param>
+/// <param name="MeanExtensionsMs">The mean time its extensions worked after an answer (Lambda's PostRuntimeExtensionsDuration).</param>
 /// <param name="Orders">The orders the phase settled: the denominator of every per-order figure.</param>
-public sealed record FunctionCost(string Function, int MemoryMb, long Invocations, long ColdStarts, double MeanInitMs, double MeanDurationMs, long Orders)
+public sealed record FunctionCost(
+    string Function, int MemoryMb, long Invocations, long ColdStarts, double MeanInitMs, double MeanDurationMs, double MeanExtensionsMs, long Orders)
 {
+    /// <summary>What an invocation is billed on average: its duration and its extensions' time, rounded up to the millisecond.</summary>
+    public double BilledMs => MeanDurationMs + MeanExtensionsMs + LambdaPrices.RoundingUpMs;
+
     /// <summary>Orders per invocation: how many orders one invocation's duration and request are shared by.</summary>
     public double OrdersPerInvocation => Invocations == 0 ? double.NaN : (double)Orders / Invocations;
 
     /// <summary>What the phase's invocations and cold starts are billed, in GB-seconds.</summary>
-    public double GbSeconds => LambdaPrices.GbSeconds(
-        Invocations * (MeanDurationMs + LambdaPrices.RoundingUpMs) + ColdStarts * MeanInitMs, MemoryMb);
+    public double GbSeconds => LambdaPrices.GbSeconds(Invocations * BilledMs + ColdStarts * MeanInitMs, MemoryMb);
 
     /// <summary>GB-seconds per 1,000 orders settled.</summary>
     public double GbSecondsPerThousandOrders => GbSeconds / Orders * 1000;
@@ -63,7 +67,7 @@ public sealed record FunctionCost(string Function, int MemoryMb, long Invocation
 /// <param name="Function">The function the schedule invokes.</param>
 /// <param name="MemoryMb">Its configured memory.</param>
 /// <param name="Rate">The schedule's rate.</param>
-/// <param name="MeanDurationMs">The mean duration of one scheduled invocation.</param>
+/// <param name="MeanDurationMs">The mean duration of one scheduled invocation, its extensions' time after the answer included.</param>
 public sealed record ScheduleCost(string Function, int MemoryMb, TimeSpan Rate, double MeanDurationMs)
 {
     /// <summary>Invocations a month (43,800 at once a minute).</summary>

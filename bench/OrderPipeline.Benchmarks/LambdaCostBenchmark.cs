@@ -15,7 +15,9 @@ namespace OrderPipeline.Benchmarks;
 /// <param name="Throttles">Invocations refused at the concurrency cap in the phase (not billed; the client retried them).</param>
 /// <param name="Errors">Invocations that failed in the phase.</param>
 /// <param name="ColdStartsSinceStart">The cold starts the mean init is over: every one since the system started.</param>
-/// <param name="DurationRoundingBound">How far the phase's mean duration may be off from the dashboard's whole milliseconds.</param>
+/// <param name="DurationRoundingBound">
+/// How far the phase's mean duration may be off from the dashboard's whole milliseconds (its mean extensions' time likewise).
+/// </param>
 /// <param name="ScheduledRuns">The schedule's runs in the phase, left out of the invocations (priced per month instead).</param>
 /// <param name="InvokedBy">What invokes it in the phase, with the template's settings that shape its invocations.</param>
 public sealed record LambdaFunctionFigures(
@@ -129,13 +131,14 @@ public static class LambdaCostBenchmark
             var (b, a) = (before.Counters[function.Name], after.Counters[function.Name]);
             var scheduled = relay.Parent == function ? after.RelayRuns - before.RelayRuns : 0;
             var cost = new FunctionCost(function.Name, function.Options.MemorySizeMb, a.Ran - b.Ran - scheduled, a.ColdStarts - b.ColdStarts,
-                a.MeanInitMs, RunningMeans.Between(b.MeanDurationMs, b.Ran, a.MeanDurationMs, a.Ran), recorded);
+                a.MeanInitMs, RunningMeans.Between(b.MeanDurationMs, b.Ran, a.MeanDurationMs, a.Ran),
+                RunningMeans.Between(b.MeanExtensionsMs, b.Answered, a.MeanExtensionsMs, a.Answered), recorded);
             return new LambdaFunctionFigures(cost, a.Throttles - b.Throttles, a.Errors - b.Errors, a.ColdStarts,
                 RunningMeans.RoundingBound(b.Ran, a.Ran), scheduled, InvokedBy(model, function));
         }).ToList();
         foreach (var f in figures)
         {
-            progress.Say($"{f.Cost.Function}: {f.Cost.Invocations} invocations, {f.Cost.MeanDurationMs:0.0} ms mean, "
+            progress.Say($"{f.Cost.Function}: {f.Cost.Invocations} invocations, {f.Cost.MeanDurationMs:0.0} + {f.Cost.MeanExtensionsMs:0.0} ms mean, "
                 + $"{f.Cost.OrdersPerInvocation:0.00} orders each, {f.Cost.GbSecondsPerThousandOrders:0.000} GB-s per 1,000 orders");
         }
 
@@ -200,7 +203,8 @@ public static class LambdaCostBenchmark
 
     /// <summary>
     /// The relay's schedule on the idle system, as it runs whatever the load: <paramref name="runs"/> runs ("Run now"),
-    /// each on a frozen sandbox (a few seconds apart, past the freeze), each one's duration read as the function's last.
+    /// each on a frozen sandbox (a few seconds apart), each one's duration and its extensions' time after the answer
+    /// read as the function's last.
     /// </summary>
     private static async Task<IReadOnlyList<double>> RunRelayAsync(
         PipelineSystem system, LambdaScheduleResource relay, int runs, BenchmarkProgress progress, CancellationToken cancellationToken)
@@ -228,8 +232,11 @@ public static class LambdaCostBenchmark
             }
             if (after.Invocations == before.Invocations + 1)
             {
-                durations.Add(after.LastDurationMs);
-                progress.Say($"relay run on the idle system: {after.LastDurationMs:0} ms");
+                // The extensions' time is shown once they are done, after the answer: a refresh later.
+                await Task.Delay(Refresh, cancellationToken);
+                after = await system.CountersOfAsync(relay.Parent.Name, cancellationToken);
+                durations.Add(after.LastDurationMs + after.LastExtensionsMs);
+                progress.Say($"relay run on the idle system: {after.LastDurationMs:0} + {after.LastExtensionsMs:0} ms");
             }
         }
         return durations;

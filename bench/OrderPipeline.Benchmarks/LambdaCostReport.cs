@@ -52,23 +52,24 @@ public static class LambdaCostReport
         Line($"- **Orders**, every per-order figure's denominator: the {r.Recorded} the database recorded in the phase, for {run.Orders} posted");
         Text("  (one posted again after a 503 may have been placed twice).");
         Text();
-        Text("| function | invoked by | memory | invocations | throttled | cold starts | mean init | mean duration "
+        Text("| function | invoked by | memory | invocations | throttled | cold starts | mean init | mean duration | extensions after the answer "
             + "| orders per invocation | GB-s per 1,000 orders | $ per million orders |");
-        Text("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        Text("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (var f in r.Functions)
         {
             var c = f.Cost;
             Part($"| {c.Function} | {f.InvokedBy} | {c.MemoryMb} MB | {c.Invocations} | {f.Throttles} | {c.ColdStarts} ");
             Part($"| {c.MeanInitMs:0} ms ({f.ColdStartsSinceStart}) | {c.MeanDurationMs:0.0} ± {f.DurationRoundingBound:0.0} ms ");
+            Part($"| {c.MeanExtensionsMs:0.0} ms ");
             Line($"| {c.OrdersPerInvocation:0.00} | {c.GbSecondsPerThousandOrders:0.000} | ${c.DollarsPerMillionOrders:0.00} |");
         }
         Part($"| **all three** | | | {r.Functions.Sum(f => f.Cost.Invocations)} | {r.Functions.Sum(f => f.Throttles)} ");
-        Part($"| {r.Functions.Sum(f => f.Cost.ColdStarts)} | | | ");
+        Part($"| {r.Functions.Sum(f => f.Cost.ColdStarts)} | | | | ");
         Line($"| **{r.GbSecondsPerThousandOrders:0.000}** | **${r.DollarsPerMillionOrders:0.00}** |");
         Text();
         Line($"**The relay's schedule**, whatever the load: {r.RelayDurationsMs.Count} runs of {r.Relay.Function} on the idle system after the phase,");
         Part($"each on a frozen sandbox, took {string.Join(", ", r.RelayDurationsMs.Select(d => d.ToString("0", inv)))} ms ");
-        Line($"(mean {r.Relay.MeanDurationMs:0.0} ms):");
+        Line($"to the answer and the extensions after it (mean {r.Relay.MeanDurationMs:0.0} ms):");
         Line($"{r.Relay.InvocationsPerMonth:#,0} invocations a month, {r.Relay.GbSecondsPerMonth:#,0} GB-s, **${r.Relay.DollarsPerMonth:0.00} a month**.");
         if (scheduled > 0)
         {
@@ -87,10 +88,14 @@ public static class LambdaCostReport
         Text("- **Mean duration**: over the phase's invocations, from the function's dashboard, whose running mean is in whole");
         Text("  milliseconds: the phase's mean is the difference of the running totals, exact to within the ± shown. The relay's runs");
         // Not "+ 0.5 ms" at a line's start: Markdown would read a nested list item.
-        Text("  in the phase are in order-processor's mean. Lambda bills each invocation rounded up to the millisecond: on average");
-        Line($"  {LambdaPrices.RoundingUpMs} ms more than the mean.");
+        Text("  in the phase are in order-processor's mean.");
+        Text("- **Extensions after the answer**: the services' telemetry extension flushing the invocation's telemetry before the");
+        Text("  sandbox is frozen (docs/lambda-shape.md), which Lambda bills with the duration (`PostRuntimeExtensionsDuration`); its");
+        Text("  mean likewise. The benchmark's system sends its telemetry nowhere (no exporter), so this is the Extensions API's round");
+        Text("  trip and an empty flush: in AWS the flush also sends the sampled traces (5% by default) to X-Ray. Lambda bills the");
+        Line($"  duration and the extensions' time together rounded up to the millisecond: on average {LambdaPrices.RoundingUpMs} ms more than their means.");
         Line($"- **GB-s** at the memory the template gives each function ({memory}, its `LambdaMemorySize` parameter's default):");
-        Text("  (invocations × (mean duration + 0.5 ms) + cold starts × mean init) × memory ÷ 1024 MB.");
+        Text("  (invocations × (mean duration + extensions + 0.5 ms) + cold starts × mean init) × memory ÷ 1024 MB.");
         Part($"- **$**: arm64 at ${LambdaPrices.PerGbSecond:0.0000000000} per GB-second and ");
         Line($"${LambdaPrices.PerMillionRequests:0.00} per million requests, no free tier;");
         Text("  Lambda's share only (API Gateway, SQS, logs and RDS: infra/README.md's \"What it costs\").");
@@ -98,7 +103,7 @@ public static class LambdaCostReport
         Text("Not measured here: GET requests (infra/README.md's estimate counts one per order, another create-order invocation), and a");
         Text("load that comes and goes: each time the functions scale up again, every new sandbox pays an init, here worth");
         Text(string.Join(", ", r.Functions.Select(f => string.Create(inv,
-            $"{f.Cost.MeanInitMs / (f.Cost.MeanDurationMs + LambdaPrices.RoundingUpMs):0} warm invocations of {f.Cost.Function}"))) + ".");
+            $"{f.Cost.MeanInitMs / f.Cost.BilledMs:0} warm invocations of {f.Cost.Function}"))) + ".");
         Line($"The whole run took {r.Elapsed.TotalMinutes:0.0} minutes, the system's start and the warm-up included.");
         return md.ToString();
 

@@ -13,11 +13,20 @@ namespace OrderPipeline.Testing;
 /// <param name="MeanInitMs">The mean init over <paramref name="ColdStarts"/>, in whole milliseconds as the dashboard shows it.</param>
 /// <param name="LastDurationMs">The last invocation's duration, in whole milliseconds.</param>
 /// <param name="MeanDurationMs">The mean duration of the invocations that ran (not the throttled ones), in whole milliseconds.</param>
+/// <param name="LastExtensionsMs">How long the last answer's extensions worked after it (<c>lambda.extensions</c>), in whole milliseconds.</param>
+/// <param name="MeanExtensionsMs">The same, the mean over the answers the extensions finished after.</param>
 public sealed record LambdaCounters(
-    long Invocations, long Errors, long Timeouts, long Throttles, long ColdStarts, double MeanInitMs, double LastDurationMs, double MeanDurationMs)
+    long Invocations, long Errors, long Timeouts, long Throttles, long ColdStarts, double MeanInitMs, double LastDurationMs, double MeanDurationMs,
+    double LastExtensionsMs, double MeanExtensionsMs)
 {
     /// <summary>The invocations that ran in a sandbox: the ones Lambda bills, and the ones <see cref="MeanDurationMs"/> is over.</summary>
     public long Ran => Invocations - Throttles;
+
+    /// <summary>
+    /// The answers <see cref="MeanExtensionsMs"/> is over, as near as the counts tell: every invocation that ran but
+    /// timed out (the dashboard does not count the crashes apart, which have no extension phase either).
+    /// </summary>
+    public long Answered => Ran - Timeouts;
 
     /// <summary>As the fault run's figures give them.</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
@@ -39,7 +48,8 @@ public static partial class LambdaReadings
                 ? (double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture), double.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture))
                 : (0, 0);
         return new LambdaCounters(Count("lambda.invocations"), Count("lambda.errors"), Count("lambda.timeouts"), Count("lambda.throttles"),
-            Count("lambda.coldstarts"), Times("lambda.init").Mean, Times("lambda.duration").Last, Times("lambda.duration").Mean);
+            Count("lambda.coldstarts"), Times("lambda.init").Mean, Times("lambda.duration").Last, Times("lambda.duration").Mean,
+            Times("lambda.extensions").Last, Times("lambda.extensions").Mean);
     }
 
     /// <summary>The invocations a schedule has made (its runs, by the rate and by "Run now"), from its dashboard property.</summary>

@@ -10,11 +10,14 @@ namespace OrderPipeline.UnitTests;
 public sealed class LambdaCostTests
 {
     [Fact]
-    public void A_function_invoked_once_an_order_is_billed_each_duration_rounded_up_and_each_init_at_its_memory()
+    public void A_function_invoked_once_an_order_is_billed_each_duration_and_extensions_rounded_up_and_each_init_at_its_memory()
     {
-        // 1,000 invocations of 9.5 ms (billed 10 on average) and 2 inits of 400 ms, at 512 MB: (10,000 + 800) ms × 0.5 GB.
-        var cost = new FunctionCost("create-order", MemoryMb: 512, Invocations: 1000, ColdStarts: 2, MeanInitMs: 400, MeanDurationMs: 9.5, Orders: 1000);
+        // 1,000 invocations of 8 ms to the answer and 1.5 ms of extensions after it (billed 10 on average) and 2 inits
+        // of 400 ms, at 512 MB: (10,000 + 800) ms × 0.5 GB.
+        var cost = new FunctionCost("create-order", MemoryMb: 512, Invocations: 1000, ColdStarts: 2, MeanInitMs: 400, MeanDurationMs: 8,
+            MeanExtensionsMs: 1.5, Orders: 1000);
 
+        Assert.Equal(10.0, cost.BilledMs, 9);
         Assert.Equal(1.0, cost.OrdersPerInvocation, 9);
         Assert.Equal(5.4, cost.GbSeconds, 9);
         Assert.Equal(5.4, cost.GbSecondsPerThousandOrders, 9);
@@ -25,7 +28,8 @@ public sealed class LambdaCostTests
     [Fact]
     public void A_function_invoked_per_batch_shares_each_invocation_among_the_batchs_orders()
     {
-        var cost = new FunctionCost("order-processor", MemoryMb: 1024, Invocations: 100, ColdStarts: 0, MeanInitMs: 900, MeanDurationMs: 49.5, Orders: 1000);
+        var cost = new FunctionCost("order-processor", MemoryMb: 1024, Invocations: 100, ColdStarts: 0, MeanInitMs: 900, MeanDurationMs: 45.5,
+            MeanExtensionsMs: 4, Orders: 1000);
 
         Assert.Equal(10.0, cost.OrdersPerInvocation, 9);
         // 100 × 50 ms at 1 GB; no cold start, so the init does not count.
@@ -38,7 +42,7 @@ public sealed class LambdaCostTests
     [Fact]
     public void Memory_scales_the_duration_not_the_requests()
     {
-        var half = new FunctionCost("f", 256, 1000, 0, 0, 19.5, 1000);
+        var half = new FunctionCost("f", 256, 1000, 0, 0, 19.5, 0, 1000);
         var full = half with { MemoryMb = 512 };
 
         Assert.Equal(2 * half.GbSeconds, full.GbSeconds, 9);
