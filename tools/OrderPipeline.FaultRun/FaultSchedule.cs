@@ -37,6 +37,14 @@ public sealed class FaultSchedule(PipelineSystem pipeline, FaultRunOptions optio
         await AtAsync(clock, load * 0.12, cancellationToken);
         await KillAsync("notifier", clock, cancellationToken);
         await AtAsync(clock, load * 0.18, cancellationToken);
+        await DatabaseFaultsAsync(load, outage, clock, cancellationToken);
+        await AtAsync(clock, load * 0.9, cancellationToken);
+        await KillAsync(pipeline.Processors[^1], clock, cancellationToken);
+    }
+
+    /// <summary>The database's faults, the same in both shapes: frozen, then refusing writes, then killed.</summary>
+    private async Task DatabaseFaultsAsync(TimeSpan load, TimeSpan outage, Stopwatch clock, CancellationToken cancellationToken)
+    {
         await OutageAsync("database frozen (SIGSTOP)", MySqlOutageCommands.Freeze, MySqlOutageCommands.Thaw, outage, clock, cancellationToken);
         await AtAsync(clock, load * 0.5, cancellationToken);
         await OutageAsync(
@@ -44,8 +52,6 @@ public sealed class FaultSchedule(PipelineSystem pipeline, FaultRunOptions optio
             MySqlOutageCommands.RefuseWrites, MySqlOutageCommands.AcceptWrites, outage, clock, cancellationToken);
         await AtAsync(clock, load * 0.8, cancellationToken);
         await KillAsync("mysql", clock, cancellationToken);
-        await AtAsync(clock, load * 0.9, cancellationToken);
-        await KillAsync(pipeline.Processors[^1], clock, cancellationToken);
     }
 
     /// <summary>The same moments as the laptop shape's, with the Lambda shape's faults.</summary>
@@ -59,13 +65,7 @@ public sealed class FaultSchedule(PipelineSystem pipeline, FaultRunOptions optio
         await KillSandboxesAsync(NotifierFunction, clock, cancellationToken);
         await AtAsync(clock, load * 0.18, cancellationToken);
         var timeouts = InvocationPastTimeoutAsync(clock, cancellationToken);
-        await OutageAsync("database frozen (SIGSTOP)", MySqlOutageCommands.Freeze, MySqlOutageCommands.Thaw, outage, clock, cancellationToken);
-        await AtAsync(clock, load * 0.5, cancellationToken);
-        await OutageAsync(
-            "database refusing writes (read_only, as after a failover)",
-            MySqlOutageCommands.RefuseWrites, MySqlOutageCommands.AcceptWrites, outage, clock, cancellationToken);
-        await AtAsync(clock, load * 0.8, cancellationToken);
-        await KillAsync("mysql", clock, cancellationToken);
+        await DatabaseFaultsAsync(load, outage, clock, cancellationToken);
         // Not before the timeout has passed: the kill would end a hung sandbox as a crash instead. In the order of the
         // faults' times.
         var timedOut = await timeouts;

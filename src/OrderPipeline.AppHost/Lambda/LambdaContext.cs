@@ -11,10 +11,9 @@ internal static class LambdaContext
 {
     public const string Header = "x-amzn-lambda-context";
 
-    // The account and region of every local ARN: nothing local is in an account.
-    private const string LocalArnPrefix = "arn:aws:lambda:us-east-1:000000000000:function:";
-
-    public static string FunctionArn(string functionName) => LocalArnPrefix + functionName;
+    /// <summary>The function's ARN in the local account and region, as the event sources name the queues'.</summary>
+    public static string FunctionArn(string functionName) =>
+        $"arn:aws:lambda:{SqsEmulatorResource.Region}:{EventSources.SqsLambdaEvent.LocalAccount}:function:{functionName}";
 
     /// <summary>The header's JSON for one invocation.</summary>
     public static string Json(string requestId, DateTimeOffset deadline, LambdaFunctionResource function) =>

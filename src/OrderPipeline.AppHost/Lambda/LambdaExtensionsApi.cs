@@ -178,7 +178,7 @@ internal sealed class LambdaExtensionsApi : IAsyncDisposable
             }
             else
             {
-                _extensions[id] = new Extension(name, [.. events]);
+                _extensions[id] = new Extension([.. events]);
                 Signal();
             }
         }
@@ -251,10 +251,8 @@ internal sealed class LambdaExtensionsApi : IAsyncDisposable
         return context.Response.WriteAsJsonAsync(new { errorMessage = message, errorType = type }, context.RequestAborted);
     }
 
-    private sealed class Extension(string name, HashSet<string> events)
+    private sealed class Extension(HashSet<string> events)
     {
-        public string Name { get; } = name;
-
         public HashSet<string> Events { get; } = events;
 
         /// <summary>Its call for the next event, waiting; null while it works on the last one.</summary>

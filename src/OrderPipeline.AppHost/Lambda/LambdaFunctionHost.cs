@@ -238,27 +238,19 @@ internal sealed partial class LambdaFunctionHost : ILambdaInvoker, IDisposable
         }
         var id = $"{FunctionName}-{Interlocked.Increment(ref _next).ToString(CultureInfo.InvariantCulture)}";
         var started = Stopwatch.GetTimestamp();
-        LambdaExtensionsApi extensions;
-        try
-        {
-            extensions = await LambdaExtensionsApi.StartAsync(FunctionName, "$LATEST", cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            lock (_lock)
-            {
-                _starting--;
-            }
-            throw;
-        }
+        LambdaExtensionsApi? extensions = null;
         LambdaSandbox sandbox;
         try
         {
+            extensions = await LambdaExtensionsApi.StartAsync(FunctionName, "$LATEST", cancellationToken).ConfigureAwait(false);
             sandbox = LambdaSandbox.Start(id, _function.Program, _function.WorkingDirectory, _socketDirectory, _environment, extensions, _console);
         }
         catch
         {
-            await extensions.DisposeAsync().ConfigureAwait(false);
+            if (extensions is not null)
+            {
+                await extensions.DisposeAsync().ConfigureAwait(false);
+            }
             lock (_lock)
             {
                 _starting--;
