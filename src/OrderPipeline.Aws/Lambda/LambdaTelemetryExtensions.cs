@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -45,9 +46,9 @@ public static class LambdaTelemetryExtensions
                 }
                 finally
                 {
-                    if (requestId is not null)
+                    if (requestId is not null && invocations.Tracking)
                     {
-                        invocations.Answered(requestId);
+                        invocations.AnsweredAtEndOf(context.Features.Get<IHttpActivityFeature>()?.Activity, requestId);
                     }
                 }
             });

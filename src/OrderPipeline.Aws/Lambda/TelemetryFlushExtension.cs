@@ -48,7 +48,8 @@ public sealed partial class TelemetryFlushExtension(
             LogNotRegistered(logger, exception.Message);
             return;
         }
-        invocations.Tracking = true;
+        // Hosted services start in order, so OpenTelemetry's (added before this one) has built the tracer provider.
+        invocations.StartTracking();
         _loop = Task.Run(() => RunAsync(_client, id, _stopping.Token), CancellationToken.None);
     }
 
