@@ -92,13 +92,15 @@ public sealed partial class DashboardBrowserTests(DashboardFixture system)
         Assert.Equal("PROCESSED", (await system.Api.WaitSettledAsync(orderId, (int)Settle.TotalSeconds)).GetProperty("status").GetString());
         var page = await system.LoggedInPageAsync();
 
-        await page.GotoAsync("/consolelogs/resource/processor");
-        await Assertions.Expect(page.GetByText($"Order {orderId} PROCESSED").First).ToBeVisibleAsync();
+        // The Notifier's line is the one an order writes at Information (the Processor's is at Debug).
+        var notification = $"order {orderId} for customer customer-dashboard-logs is PROCESSED";
+        await page.GotoAsync("/consolelogs/resource/notifier");
+        await Assertions.Expect(page.GetByText(notification).First).ToBeVisibleAsync();
         await DashboardFixture.ScreenshotAsync(page, "console.png");
 
         await page.GetByRole(AriaRole.Link, new() { Name = "Structured logs", Exact = true }).ClickAsync();
         // Structured logs arrive by OTLP, on the exporter's schedule rather than with the console line.
-        await Assertions.Expect(page.GetByText($"Order {orderId} PROCESSED").First).ToBeVisibleAsync(new() { Timeout = (float)Settle.TotalMilliseconds });
+        await Assertions.Expect(page.GetByText(notification).First).ToBeVisibleAsync(new() { Timeout = (float)Settle.TotalMilliseconds });
         await DashboardFixture.ScreenshotAsync(page, "logs.png");
 
         await page.GotoAsync("/metrics/resource/processor");

@@ -102,10 +102,12 @@ public sealed partial class OrderCreatedHandler(
         return problem is null ? order! : throw new InvalidMessageException("The OrderCreated event is invalid: " + problem);
     }
 
-    [LoggerMessage(LogLevel.Information, "Order {OrderId} PROCESSED")]
+    // Debug: the order's row, its span, the settled-orders metric and the Notifier's line already record each outcome, and
+    // a line per order here would double what every order costs the log backend.
+    [LoggerMessage(LogLevel.Debug, "Order {OrderId} PROCESSED")]
     private static partial void LogProcessed(ILogger logger, string orderId);
 
-    [LoggerMessage(LogLevel.Information, "Order {OrderId} FAILED: {Reason}")]
+    [LoggerMessage(LogLevel.Debug, "Order {OrderId} FAILED: {Reason}")]
     private static partial void LogFailed(ILogger logger, string orderId, string reason);
 
     [LoggerMessage(LogLevel.Information, "Order {OrderId} was already recorded; this redelivery changes nothing")]
