@@ -29,8 +29,9 @@ public static class BenchmarkReport
             + $"--report docs/benchmarks.md`{(o.Small ? " (`--small`: a check, not a measurement)" : "")},"));
         Line($"on {r.Machine.Processors} cores ({r.Machine.CpuModel}), {r.Machine.OperatingSystem}, {r.Machine.Runtime}.");
         Text("One system, started from the AppHost's app model as the README runs it (MariaDB 10.11, the fauxqs emulator in memory,");
-        Line($"the three services, {dashboard}), measured in this order: the raw limits while the services idle,");
-        Line($"then the whole system after a warm-up that is not counted ({o.WarmUp} orders: until then the services run code still being compiled).");
+        Line($"the three services, {dashboard}),");
+        Line($"measured in this order: the raw limits while the services idle, then the whole system after a warm-up that is not");
+        Line($"counted ({o.WarmUp} orders: until then the services run code still being compiled).");
         Line($"Load average (1, 5, 15 min) before it started: {r.Machine.LoadAverage}; above {r.Machine.Processors}, other work shared the cores.");
         Text("Everything, the load generator included, shares the same cores: figures vary up to 2x between runs; compare within one.");
         Text();
@@ -97,7 +98,7 @@ public static class BenchmarkReport
         Text("## Raw limits");
         Text();
         Line($"One order per transaction, {r.Database[0].Orders} orders per level. Minimal: insert the order row, `SELECT … WHERE product_id IN (…)");
-        Line($"ORDER BY product_id FOR UPDATE` 1-3 random products out of {RawDatabaseBenchmark.MinimalProducts}, decrement each, commit. The project's:");
+        Line($"ORDER BY product_id FOR UPDATE` 1-3 random products out of {RawDatabaseBenchmark.MinimalProducts:N0}, decrement each, commit. The project's:");
         Text("the Processor's statements for a one-line order (lock the order, insert it, lock and decrement the product, update the");
         Text("status, insert the outbox row, commit, at READ COMMITTED with its lock wait timeout set).");
         Text();

@@ -36,7 +36,8 @@ public sealed record SystemResult(
     double ProcessorBatch, double NotifierBatch, double LoadSeconds = double.NaN, double SettleSeconds = double.NaN)
 {
     /// <summary>From the last POST's answer to the last order's settling: what the pipeline still had queued when the load stopped.</summary>
-    public double DrainSeconds => SettleSeconds - LoadSeconds;
+    /// <remarks>Never below zero: the last order can settle before its 202 reaches the client.</remarks>
+    public double DrainSeconds => Math.Max(0, SettleSeconds - LoadSeconds);
 }
 
 /// <summary>
