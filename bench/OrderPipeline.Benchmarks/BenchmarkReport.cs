@@ -65,8 +65,10 @@ public static class BenchmarkReport
         Line($"- {open.Orders} orders at {open.Orders / open.LoadSeconds:0}/s: {open.SettledPerSecond:0} settled/s,");
         Line($"  drained {open.DrainSeconds:0.0} s after the load; POST p50 {open.PostP50Ms:0.0} ms, p99 {open.PostP99Ms:0.0} ms;");
         Line($"  **accepted→PROCESSED p50 {open.ToProcessedP50Ms:0} ms, p99 {open.ToProcessedP99Ms:0} ms**.");
-        Text(string.Create(inv, $"- Dashboard {r.Open.CpuMillisecondsPerOrderOf(ProcessSampler.Dashboard):0.00} ms CPU per settled order; peak RSS "
-            + $"{string.Join(", ", SuiteResult.Services.Select(s => Rss(r.Open, s)))}."));
+        var openDashboard = o.Dashboard
+            ? string.Create(inv, $"; the dashboard's CPU per settled order {r.Open.CpuMillisecondsPerOrderOf(ProcessSampler.Dashboard):0.00} ms")
+            : "";
+        Text(string.Create(inv, $"- Peak RSS {string.Join(", ", SuiteResult.Services.Select(s => Rss(r.Open, s)))}{openDashboard}."));
         Text();
 
         Text("## Ratios");
