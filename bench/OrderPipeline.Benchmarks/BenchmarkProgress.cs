@@ -64,7 +64,8 @@ public sealed class BenchmarkProgress : IDisposable
             }
             var done = Volatile.Read(ref _done);
             var seconds = Stopwatch.GetElapsedTime(_started).TotalSeconds;
-            var line = $"[{_phase}] {done}/{_total} in {seconds:0.0} s ({(seconds > 0 ? done / seconds : 0):0}/s)";
+            // A run for a duration has no total to count towards.
+            var line = $"[{_phase}] {done}{(_total > 0 ? $"/{_total}" : "")} in {seconds:0.0} s ({(seconds > 0 ? done / seconds : 0):0}/s)";
             if (_inPlace)
             {
                 _output.Write("\r\u001b[K" + line + (final ? Environment.NewLine : ""));

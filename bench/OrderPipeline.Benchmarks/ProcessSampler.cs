@@ -19,6 +19,9 @@ public sealed class ProcessSampler : IAsyncDisposable
     /// <summary>The benchmark's own process: the load generator and, under Aspire.Hosting.Testing, the AppHost.</summary>
     public const string ClientAndAppHost = "benchmark client + AppHost (one process)";
 
+    /// <summary>The Aspire dashboard, which DCP starts from the AppHost's Aspire.Dashboard package.</summary>
+    public const string Dashboard = "dashboard";
+
     private readonly Func<IReadOnlyDictionary<int, string>> _resourceProcesses;
     private readonly Dictionary<int, Sample> _first = [];
     private readonly Dictionary<int, Sample> _last = [];
@@ -76,7 +79,9 @@ public sealed class ProcessSampler : IAsyncDisposable
         {
             (first ? _first : _last)[sample.Pid] = sample;
             _peakRssKb[sample.Pid] = Math.Max(_peakRssKb.GetValueOrDefault(sample.Pid), sample.RssKb);
-            _names[sample.Pid] = resources.TryGetValue(sample.Pid, out var resource) ? resource
+            // The dashboard by its command line, whatever DCP calls its resource: one name in every report.
+            _names[sample.Pid] = sample.Group == Dashboard ? Dashboard
+                : resources.TryGetValue(sample.Pid, out var resource) ? resource
                 : sample.Pid == Environment.ProcessId ? ClientAndAppHost
                 : sample.Group;
         }
@@ -155,7 +160,7 @@ public sealed class ProcessSampler : IAsyncDisposable
             return program switch
             {
                 "dcp" or "dcpctrl" => $"{program} {string.Join(' ', arguments.Skip(1).TakeWhile(a => !a.StartsWith('-')))}".TrimEnd(),
-                _ when string.Join(' ', arguments).Contains("Aspire.Dashboard", StringComparison.Ordinal) => "dashboard",
+                _ when string.Join(' ', arguments).Contains("Aspire.Dashboard", StringComparison.Ordinal) => Dashboard,
                 _ => program,
             };
         }

@@ -7,7 +7,8 @@ using OrderPipeline.Testing;
 // Usage: dotnet run -c Release --project bench/OrderPipeline.Benchmarks -- [orders=2000] [concurrency=16]
 //            [--compare [--warm-up 300] | --compare-dashboard | --compare-sqs-persistence] [Setting__Name=value ...]
 //        dotnet run -c Release --project bench/OrderPipeline.Benchmarks -- --startup-costs [runs=3]
-//        dotnet run -c Release --project bench/OrderPipeline.Benchmarks -- --suite [--orders 2000] [--clients 16] [--report docs/benchmarks.md]
+//        dotnet run -c Release --project bench/OrderPipeline.Benchmarks -- --suite [--small] [--duration 60] [--orders 2000] [--clients 16]
+//            [--warm-up 36000] [--no-dashboard] [--report docs/benchmarks.md]
 //        dotnet run -c Release --project bench/OrderPipeline.Benchmarks -- --lambda [--small] [--orders 3500] [--clients 16] [--warm-up 2000]
 //            [--report docs/benchmarks.md]
 // Settings after the numbers go to every service as environment variables, to compare a tuning against the defaults.
@@ -21,8 +22,8 @@ var numbers = args
 
 if (args.Contains("--suite") || args.Contains("--lambda"))
 {
-    // The whole measurement in one run against one system: raw database, raw queue, the system closed- and
-    // open-loop, per-process CPU and memory; printed and written as a report. With --lambda, what the Lambda shape
+    // The whole measurement in one run against one system: raw database, raw queue, the system in sustained closed and
+    // open loops and in bursts, per-process CPU and memory; printed and written as a report. With --lambda, what the Lambda shape
     // costs (init, duration, GB-seconds and dollars per order), as the report's section of its own.
     return await BenchmarkSuite.RunAsync(SuiteOptions.Parse(args));
 }

@@ -8,19 +8,40 @@ namespace OrderPipeline.Benchmarks;
 /// <summary>One connection level of the raw database measurement.</summary>
 public sealed record RawDatabaseResult(int Connections, int Orders, double OrdersPerSecond);
 
+/// <summary>Which order transaction the raw database measurement runs.</summary>
+public enum RawTransaction
+{
+    /// <summary>The Processor's own statements: the system's transaction without the system around it.</summary>
+    Project,
+
+    /// <summary>The least an order needs: its row, its products locked and decremented, commit (the target's denominator).</summary>
+    Minimal,
+}
+
 /// <summary>
-/// The database's own limit for this workload: the Processor's order transaction (same statements, same isolation,
-/// same lock order), one order per transaction, straight against the system's MariaDB with no queue or service in
-/// between. Whatever the whole system settles is bounded by this.
+/// The database's own limit for this workload, one order per transaction straight against the system's MariaDB with no
+/// queue or service in between: the Processor's order transaction (same statements, same isolation, same lock order),
+/// which bounds what the whole system settles, and the minimal order transaction, which bounds what any implementation
+/// of the pipeline could settle on this database.
 /// </summary>
 public sealed class RawDatabaseBenchmark(string connectionString, BenchmarkProgress progress)
 {
     private const int Products = 20;
 
-    public async Task<IReadOnlyList<RawDatabaseResult>> RunAsync(IReadOnlyList<int> connectionLevels, int orders, CancellationToken cancellationToken)
+    /// <summary>The minimal transaction's catalogue: 1-3 products an order out of this many, so orders seldom wait on each other's locks.</summary>
+    public const int MinimalProducts = 1000;
+
+    public Task<IReadOnlyList<RawDatabaseResult>> RunAsync(IReadOnlyList<int> connectionLevels, int orders, CancellationToken cancellationToken) =>
+        RunAsync(RawTransaction.Project, connectionLevels, orders, cancellationToken);
+
+    public async Task<IReadOnlyList<RawDatabaseResult>> RunAsync(
+        RawTransaction transaction, IReadOnlyList<int> connectionLevels, int orders, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(connectionLevels);
         var run = Guid.NewGuid().ToString("N")[..8];
-        var productIds = Enumerable.Range(0, Products).Select(i => $"R-{run}-{i:00}").ToArray();
+        var minimal = transaction == RawTransaction.Minimal;
+        // Fixed width, so that ordinal order (the key's binary collation) is numeric order.
+        var productIds = Enumerable.Range(0, minimal ? MinimalProducts : Products).Select(i => $"R-{run}-{i:0000}").ToArray();
         // A pooled data source, as the Processor uses: opening a connection per transaction is part of the shape.
         await using var dataSource = new MySqlDataSource(connectionString);
         await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
@@ -33,14 +54,16 @@ public sealed class RawDatabaseBenchmark(string connectionString, BenchmarkProgr
         var results = new List<RawDatabaseResult>();
         foreach (var connections in connectionLevels)
         {
-            progress.Begin($"raw database, {connections} connection{(connections == 1 ? "" : "s")}", orders);
+            progress.Begin($"raw database{(minimal ? ", minimal transaction" : "")}, {connections} connection{(connections == 1 ? "" : "s")}", orders);
             var next = -1;
             var clock = Stopwatch.StartNew();
             await Task.WhenAll(Enumerable.Range(0, connections).Select(async _ =>
             {
                 while (Interlocked.Increment(ref next) < orders)
                 {
-                    await OrderTransactionAsync(dataSource, $"raw-{run}", productIds[next % Products], cancellationToken);
+                    await (minimal
+                        ? MinimalTransactionAsync(dataSource, $"raw-{run}", productIds, cancellationToken)
+                        : OrderTransactionAsync(dataSource, $"raw-{run}", productIds[next % Products], cancellationToken));
                     progress.Increment();
                 }
             }));
@@ -49,6 +72,43 @@ public sealed class RawDatabaseBenchmark(string connectionString, BenchmarkProgr
             results.Add(new RawDatabaseResult(connections, orders, orders / elapsed.TotalSeconds));
         }
         return results;
+    }
+
+    /// <summary>
+    /// The minimal order transaction: insert the order, lock 1-3 random products in key order (so two orders never wait on
+    /// each other in a cycle), decrement each, commit. Plain parameterised SQL that MariaDB 10.11 and MySQL 8.4 both run.
+    /// </summary>
+    private static async Task MinimalTransactionAsync(MySqlDataSource dataSource, string customerId, string[] productIds, CancellationToken cancellationToken)
+    {
+        var items = Random.Shared.GetItems(productIds, Random.Shared.Next(1, 4)).Distinct().Order(StringComparer.Ordinal).ToArray();
+        var orderId = Guid.CreateVersion7().ToString();
+        var now = DateTime.UtcNow;
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        // Recorded settled at once, as the Processor records it: nothing else ever sees it pending.
+        await connection.ExecuteAsync(new CommandDefinition(
+            """
+            INSERT INTO orders (order_id, customer_id, items, status, created_at, processed_at)
+            VALUES (@OrderId, @CustomerId, @Items, 'PROCESSED', @Now, @Now)
+            """,
+            new
+            {
+                OrderId = orderId,
+                CustomerId = customerId,
+                Items = "[" + string.Join(',', items.Select(id => $$"""{"product_id":"{{id}}","quantity":1}""")) + "]",
+                Now = now,
+            },
+            transaction, cancellationToken: cancellationToken));
+        await connection.QueryAsync<(string, int)>(new CommandDefinition(
+            "SELECT product_id, quantity_available FROM inventory WHERE product_id IN @Items ORDER BY product_id FOR UPDATE",
+            new { Items = items }, transaction, cancellationToken: cancellationToken));
+        foreach (var item in items)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE inventory SET quantity_available = quantity_available - @Quantity WHERE product_id = @ProductId",
+                new { Quantity = 1, ProductId = item }, transaction, cancellationToken: cancellationToken));
+        }
+        await transaction.CommitAsync(cancellationToken);
     }
 
     /// <summary>The statements of OrderPipeline.Processor/Orders/OrderTransaction.cs for a new one-line order that is in stock.</summary>

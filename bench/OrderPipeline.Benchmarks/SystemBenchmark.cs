@@ -14,11 +14,31 @@ public sealed record Scenario(string Name, int Products, int? StockPerProduct);
 /// <summary>How the clients send: closed loop (each waits for its 202 before the next) or open loop (a fixed arrival rate).</summary>
 public sealed record Load(string Name, int? Clients, double? ArrivalsPerSecond);
 
+/// <summary>How long a run sends: a number of orders (a burst), or for a duration whatever the clients manage (sustained).</summary>
+public sealed record RunLength(int? Orders, TimeSpan? Duration)
+{
+    public static RunLength Count(int orders) => new(orders, null);
+
+    public static RunLength For(TimeSpan duration) => new(null, duration);
+
+    /// <summary>Whether the order numbered <paramref name="index"/> is still sent, <paramref name="elapsed"/> into the run.</summary>
+    public bool Sends(int index, TimeSpan elapsed) => Orders is { } orders ? index < orders : elapsed < (Duration ?? TimeSpan.Zero);
+
+    public override string ToString() => Orders is { } orders ? $"{orders} orders" : $"{Duration?.TotalSeconds:0} s";
+}
+
 /// <summary>What one whole-system run saw.</summary>
+/// <param name="LoadSeconds">From the first POST to the last one's answer.</param>
+/// <param name="SettleSeconds">From the first POST to the last order's processed_at: what <paramref name="SettledPerSecond"/> divides by.</param>
 public sealed record SystemResult(
     string Scenario, string Load, int Orders, double AcceptedPerSecond, double SettledPerSecond,
     double PostP50Ms, double PostP99Ms, double ToProcessedP50Ms, double ToProcessedP99Ms, long Processed, bool StockConserved,
-    double ProcessorBatch, double NotifierBatch);
+    double ProcessorBatch, double NotifierBatch, double LoadSeconds = double.NaN, double SettleSeconds = double.NaN)
+{
+    /// <summary>From the last POST's answer to the last order's settling: what the pipeline still had queued when the load stopped.</summary>
+    /// <remarks>Never below zero: the last order can settle before its 202 reaches the client.</remarks>
+    public double DrainSeconds => Math.Max(0, SettleSeconds - LoadSeconds);
+}
 
 /// <summary>
 /// The whole system from the outside: orders POSTed to the Api, then the database watched until every one is settled
@@ -28,8 +48,16 @@ public sealed class SystemBenchmark(HttpClient api, string connectionString, Ben
 {
     private static readonly TimeSpan SettleTimeout = TimeSpan.FromMinutes(10);
 
-    public async Task<SystemResult> RunAsync(Scenario scenario, Load load, int orders, CancellationToken cancellationToken)
+    public Task<SystemResult> RunAsync(Scenario scenario, Load load, int orders, CancellationToken cancellationToken) =>
+        RunAsync(scenario, load, RunLength.Count(orders), cancellationToken);
+
+    /// <summary>
+    /// Sends for the run's length, then waits until every order sent is settled. The settled rate counts the drain: orders
+    /// sent ÷ the time from the first POST to the last order's processed_at.
+    /// </summary>
+    public async Task<SystemResult> RunAsync(Scenario scenario, Load load, RunLength length, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(length);
         var run = Guid.NewGuid().ToString("N")[..8];
         var productIds = Enumerable.Range(0, scenario.Products).Select(i => $"B-{run}-{i}").ToList();
         var stock = scenario.StockPerProduct ?? 1_000_000;
@@ -41,15 +69,21 @@ public sealed class SystemBenchmark(HttpClient api, string connectionString, Ben
         }
 
         var customer = "bench-" + run;
-        var postLatencies = new double[orders];
-        progress.Begin($"system, {scenario.Name}, {load.Name}: accepted", orders);
+        var postLatencies = new ConcurrentQueue<double>();
+        progress.Begin($"system, {scenario.Name}, {load.Name}, {length}: accepted", length.Orders ?? 0);
         var startedAt = DateTime.UtcNow;
         var clock = Stopwatch.StartNew();
         if (load.Clients is { } clients)
         {
-            await Parallel.ForEachAsync(Enumerable.Range(0, orders),
-                new ParallelOptions { MaxDegreeOfParallelism = clients, CancellationToken = cancellationToken },
-                async (i, ct) => await PostAsync(i, ct));
+            // Each client posts its next order once the last was accepted, until the count or the time is up.
+            var next = -1;
+            await Task.WhenAll(Enumerable.Range(0, clients).Select(async _ =>
+            {
+                for (var i = Interlocked.Increment(ref next); length.Sends(i, clock.Elapsed); i = Interlocked.Increment(ref next))
+                {
+                    await PostAsync(i, cancellationToken);
+                }
+            }));
         }
         else
         {
@@ -57,7 +91,7 @@ public sealed class SystemBenchmark(HttpClient api, string connectionString, Ben
             // would; a slow Api then shows as growing latency instead of a lower sending rate.
             var rate = load.ArrivalsPerSecond ?? throw new ArgumentException("An open loop needs a rate.", nameof(load));
             var inFlight = new ConcurrentBag<Task>();
-            for (var i = 0; i < orders; i++)
+            for (var i = 0; length.Sends(i, TimeSpan.FromSeconds(i / rate)); i++)
             {
                 var due = TimeSpan.FromSeconds(i / rate) - clock.Elapsed;
                 if (due > TimeSpan.Zero)
@@ -70,6 +104,7 @@ public sealed class SystemBenchmark(HttpClient api, string connectionString, Ben
             await Task.WhenAll(inFlight);
         }
         var accepted = clock.Elapsed;
+        var orders = postLatencies.Count;
         progress.End();
 
         progress.Begin($"system, {scenario.Name}, {load.Name}: settling", orders);
@@ -111,22 +146,24 @@ public sealed class SystemBenchmark(HttpClient api, string connectionString, Ben
         var processed = toProcessed.LongLength;
         var conserved = (long)scenario.Products * stock - processed == left && left >= 0;
 
-        Array.Sort(postLatencies);
+        var posts = postLatencies.Order().ToArray();
         return new SystemResult(scenario.Name, load.Name, orders, orders / accepted.TotalSeconds, orders / settled.TotalSeconds,
-            Percentile(postLatencies, 50), Percentile(postLatencies, 99), Percentile(toProcessed, 50), Percentile(toProcessed, 99), processed, conserved,
-            processorBatch, notifierBatch);
+            Percentile(posts, 50), Percentile(posts, 99), Percentile(toProcessed, 50), Percentile(toProcessed, 99), processed, conserved,
+            processorBatch, notifierBatch, accepted.TotalSeconds, settled.TotalSeconds);
 
         async Task PostAsync(int i, CancellationToken ct)
         {
             var body = $$"""{"customer_id":"{{customer}}","items":[{"product_id":"{{productIds[i % scenario.Products]}}","quantity":1}]}""";
             var sent = Stopwatch.GetTimestamp();
             using var response = await api.PostAsync(new Uri("/api/orders", UriKind.Relative), new StringContent(body, Encoding.UTF8, "application/json"), ct);
-            postLatencies[i] = Stopwatch.GetElapsedTime(sent).TotalMilliseconds;
+            var latency = Stopwatch.GetElapsedTime(sent).TotalMilliseconds;
             if (response.StatusCode != HttpStatusCode.Accepted)
             {
                 // With its body: the Api's problem+json says which refusal it was (a 503's type), API Gateway's says its own.
                 throw new InvalidOperationException($"POST answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(ct)}");
             }
+            // Counted once accepted: the run's orders are the ones it sent and the Api took.
+            postLatencies.Enqueue(latency);
             progress.Increment();
         }
     }
