@@ -19,13 +19,15 @@ public static class BenchmarkReport
         var o = r.Options;
         var closed = r.Closed.Run;
         var open = r.Open.Run;
-        var dashboard = o.Dashboard ? "with the Aspire dashboard receiving the services' telemetry" : "**without the dashboard** (`--no-dashboard`)";
+        var traces = o.TraceSampleRatio >= 1 ? "every order's trace kept"
+            : string.Create(inv, $"{o.TraceSampleRatio:0.##%} of the orders' traces kept, as the README says to run a load test");
+        var dashboard = o.Dashboard ? $"with the Aspire dashboard receiving the services' telemetry, {traces}" : "**without the dashboard** (`--no-dashboard`)";
 
         Text("# Benchmarks");
         Text();
         Line($"Measured {r.StartedAt:yyyy-MM-dd HH:mm} UTC by `dotnet run -c Release --project bench/OrderPipeline.Benchmarks -- --suite");
         Text(string.Create(inv, $"--duration {o.Duration} --orders {o.Orders} --clients {o.Clients} --warm-up {o.WarmUp}"
-            + $"{(o.Dashboard ? "" : " --no-dashboard")} "
+            + $"{(o.Dashboard ? "" : " --no-dashboard")}{(o.TraceSampleRatio == SuiteOptions.LoadTestSampleRatio ? "" : $" --sample {o.TraceSampleRatio}")} "
             + $"--report docs/benchmarks.md`{(o.Small ? " (`--small`: a check, not a measurement)" : "")},"));
         Line($"on {r.Machine.Processors} cores ({r.Machine.CpuModel}), {r.Machine.OperatingSystem}, {r.Machine.Runtime}.");
         Text("One system, started from the AppHost's app model as the README runs it (MariaDB 10.11, the fauxqs emulator in memory,");
@@ -52,6 +54,14 @@ public static class BenchmarkReport
             ? string.Create(inv, $"- **The dashboard's CPU per settled order: {dashboardCpu:0.00} ms** (target ≤ {SuiteResult.DashboardCpuGoalMs:0.0} ms"
                 + $"{Verdict(dashboardCpu <= SuiteResult.DashboardCpuGoalMs)}).")
             : "- The dashboard's CPU per settled order: not measured, the dashboard was off.");
+        if (r.EveryTrace is { } every)
+        {
+            Text(string.Create(inv, $"- **With every order's trace kept** (a developer's run; a second system after this one, the same warm-up and "
+                + $"closed loop): {every.Run.SettledPerSecond:0} settled/s, {r.SettledToMinimalDatabase(every.Run):0.00} × the minimal transaction; "
+                + $"the dashboard's CPU per settled order {every.CpuMillisecondsPerOrderOf(ProcessSampler.Dashboard):0.00} ms; "
+                + $"every process together {every.CpuMillisecondsPerOrder:0.00} ms; peak RSS "
+                + $"{string.Join(", ", SuiteResult.Services.Select(s => Rss(every, s)))}."));
+        }
         Text(string.Create(inv, $"- **Peak RSS** (goal ≤ {SuiteResult.ServiceRssGoalMb:0} MB each): "
             + $"{string.Join(", ", SuiteResult.Services.Select(s => Rss(r.Closed, s)))}."));
         Text(string.Create(inv, $"- CPU per settled order, every process together: {r.Closed.CpuMillisecondsPerOrder:0.00} ms; "

@@ -30,7 +30,8 @@ public sealed record SuiteResult(
     MeasuredRun Open,
     IReadOnlyList<MeasuredRun> Bursts,
     IReadOnlyList<ProcessUsage> Processes,
-    TimeSpan SystemPhase)
+    TimeSpan SystemPhase,
+    MeasuredRun? EveryTrace = null)
 {
     /// <summary>The services whose peak memory is held against <see cref="ServiceRssGoalMb"/>.</summary>
     public static readonly string[] Services = ["api", "processor", "notifier"];
@@ -119,52 +120,66 @@ public static class BenchmarkSuite
         progress.Say($"benchmark suite: sustained loops of {options.Duration} s, bursts of {options.Orders} orders, {options.Clients} closed-loop clients, "
             + $"dashboard {(options.Dashboard ? "on" : "off")}; starting the system");
         // With the dashboard the services keep their OTLP exporter pointed at it, as `bash eng/run.sh` runs them.
-        await using var system = await PipelineSystem.StartAsync(PipelineSystemOptions.ForProgram with { Dashboard = options.Dashboard }, cancellationToken);
-
-        var rawDatabase = new RawDatabaseBenchmark(system.ConnectionString, progress);
-        var database = await rawDatabase.RunAsync(RawTransaction.Project, SuiteOptions.DatabaseConnections, options.Orders, cancellationToken);
-        var minimalDatabase = await rawDatabase.RunAsync(RawTransaction.Minimal, SuiteOptions.DatabaseConnections, options.Orders, cancellationToken);
-        foreach (var (project, minimal) in database.Zip(minimalDatabase))
+        var systemOptions = PipelineSystemOptions.ForProgram with { Dashboard = options.Dashboard, Args = options.SamplingArgs };
+        SuiteResult result;
+        await using (var system = await PipelineSystem.StartAsync(systemOptions, cancellationToken))
         {
-            progress.Say($"raw database, {project.Connections,2} connections: {minimal.OrdersPerSecond,7:0} orders/s minimal, "
-                + $"{project.OrdersPerSecond,7:0} orders/s the project's transaction");
+            result = await MeasureSystemAsync(system);
         }
-
-        var queue = await new RawQueueBenchmark(system.SqsServiceUrl, progress)
-            .RunAsync(SuiteOptions.QueueSenders, options.QueueMessages, SuiteOptions.BatchSize, cancellationToken);
-        progress.Say($"raw queue, {queue.Senders} senders: {queue.SingleSendsPerSecond:0} single sends/s, "
-            + $"{queue.BatchMessagesPerSecond:0} messages/s in batches of {SuiteOptions.BatchSize}");
-
-        var bench = new SystemBenchmark(system.Api, system.ConnectionString, progress);
-        var spread = new Scenario("spread", 20, null);
-        // Not measured: the services' first orders pay for JIT compilation, tiered recompilation and connection pools,
-        // which would otherwise count against whichever run comes first (see SuiteOptions.WarmUp).
-        var warmUp = await bench.RunAsync(spread, new Load("warm-up", options.Clients, null), options.WarmUp, cancellationToken);
-        progress.Say($"warm-up (not counted): {warmUp.Orders} orders, {warmUp.SettledPerSecond:0} settled/s");
-
-        var phase = System.Diagnostics.Stopwatch.StartNew();
-        MeasuredRun closed, open;
-        var bursts = new List<MeasuredRun>();
-        IReadOnlyList<ProcessUsage> processes;
-        await using (var sampler = ProcessSampler.Start(system.ResourceProcesses))
+        if (options.Dashboard && options.TraceSampleRatio < 1)
         {
-            var duration = RunLength.For(TimeSpan.FromSeconds(options.Duration));
-            closed = await MeasureRunAsync(spread, new Load($"sustained closed loop, {options.Clients} clients", options.Clients, null), duration);
-            var rate = closed.Run.SettledPerSecond * SuiteOptions.OpenLoopFraction;
-            open = await MeasureRunAsync(spread, new Load($"sustained open loop, {rate:0}/s", null, rate), duration);
-            foreach (var scenario in new[] { spread, new Scenario("hot", 2, Math.Max(1, options.Orders / 8)) })
-            {
-                var burst = new Load($"bursts, {options.Clients} clients", options.Clients, null);
-                bursts.Add(await MeasureRunAsync(scenario, burst, RunLength.Count(options.Orders)));
-            }
-            processes = await sampler.StopAsync();
+            // The same warm-up and closed loop on a system keeping every trace, started once the first has stopped.
+            progress.Say("the sustained closed loop again, on a system keeping every trace");
+            await using var everyTrace = await PipelineSystem.StartAsync(systemOptions with { Args = [] }, cancellationToken);
+            var bench = new SystemBenchmark(everyTrace.Api, everyTrace.ConnectionString, progress);
+            await bench.RunAsync(Spread, new Load("warm-up", options.Clients, null), options.WarmUp, cancellationToken);
+            result = result with { EveryTrace = await MeasureRunAsync(everyTrace, bench, Spread, ClosedLoad(options), Length(options)) };
         }
-
-        var result = new SuiteResult(startedAt, machine, options, database, minimalDatabase, queue, closed, open, bursts, processes, phase.Elapsed);
         return (result, BenchmarkReport.Render(result));
 
+        async Task<SuiteResult> MeasureSystemAsync(PipelineSystem system)
+        {
+            var rawDatabase = new RawDatabaseBenchmark(system.ConnectionString, progress);
+            var database = await rawDatabase.RunAsync(RawTransaction.Project, SuiteOptions.DatabaseConnections, options.Orders, cancellationToken);
+            var minimalDatabase = await rawDatabase.RunAsync(RawTransaction.Minimal, SuiteOptions.DatabaseConnections, options.Orders, cancellationToken);
+            foreach (var (project, minimal) in database.Zip(minimalDatabase))
+            {
+                progress.Say($"raw database, {project.Connections,2} connections: {minimal.OrdersPerSecond,7:0} orders/s minimal, "
+                    + $"{project.OrdersPerSecond,7:0} orders/s the project's transaction");
+            }
+
+            var queue = await new RawQueueBenchmark(system.SqsServiceUrl, progress)
+                .RunAsync(SuiteOptions.QueueSenders, options.QueueMessages, SuiteOptions.BatchSize, cancellationToken);
+            progress.Say($"raw queue, {queue.Senders} senders: {queue.SingleSendsPerSecond:0} single sends/s, "
+                + $"{queue.BatchMessagesPerSecond:0} messages/s in batches of {SuiteOptions.BatchSize}");
+
+            var bench = new SystemBenchmark(system.Api, system.ConnectionString, progress);
+            // Not measured: the services' first orders pay for JIT compilation, tiered recompilation and connection pools,
+            // which would otherwise count against whichever run comes first (see SuiteOptions.WarmUp).
+            var warmUp = await bench.RunAsync(Spread, new Load("warm-up", options.Clients, null), options.WarmUp, cancellationToken);
+            progress.Say($"warm-up (not counted): {warmUp.Orders} orders, {warmUp.SettledPerSecond:0} settled/s");
+
+            var phase = System.Diagnostics.Stopwatch.StartNew();
+            MeasuredRun closed, open;
+            var bursts = new List<MeasuredRun>();
+            IReadOnlyList<ProcessUsage> processes;
+            await using (var sampler = ProcessSampler.Start(system.ResourceProcesses))
+            {
+                closed = await MeasureRunAsync(system, bench, Spread, ClosedLoad(options), Length(options));
+                var rate = closed.Run.SettledPerSecond * SuiteOptions.OpenLoopFraction;
+                open = await MeasureRunAsync(system, bench, Spread, new Load($"sustained open loop, {rate:0}/s", null, rate), Length(options));
+                foreach (var scenario in new[] { Spread, new Scenario("hot", 2, Math.Max(1, options.Orders / 8)) })
+                {
+                    var burst = new Load($"bursts, {options.Clients} clients", options.Clients, null);
+                    bursts.Add(await MeasureRunAsync(system, bench, scenario, burst, RunLength.Count(options.Orders)));
+                }
+                processes = await sampler.StopAsync();
+            }
+            return new SuiteResult(startedAt, machine, options, database, minimalDatabase, queue, closed, open, bursts, processes, phase.Elapsed);
+        }
+
         // A run with its own CPU and memory per process, from its first POST until its last order settled.
-        async Task<MeasuredRun> MeasureRunAsync(Scenario scenario, Load load, RunLength length)
+        async Task<MeasuredRun> MeasureRunAsync(PipelineSystem system, SystemBenchmark bench, Scenario scenario, Load load, RunLength length)
         {
             await using var runSampler = ProcessSampler.Start(system.ResourceProcesses);
             var run = await bench.RunAsync(scenario, load, length, cancellationToken);
@@ -173,6 +188,12 @@ public static class BenchmarkSuite
             return measured;
         }
     }
+
+    private static readonly Scenario Spread = new("spread", 20, null);
+
+    private static Load ClosedLoad(SuiteOptions options) => new($"sustained closed loop, {options.Clients} clients", options.Clients, null);
+
+    private static RunLength Length(SuiteOptions options) => RunLength.For(TimeSpan.FromSeconds(options.Duration));
 
     private static void Say(BenchmarkProgress progress, MeasuredRun measured)
     {
