@@ -66,6 +66,7 @@ public sealed class AppModelTests
           env OTEL_DOTNET_EXPERIMENTAL_ASPNETCORE_DISABLE_URL_QUERY_REDACTION=true
           env OTEL_DOTNET_EXPERIMENTAL_HTTPCLIENT_DISABLE_URL_QUERY_REDACTION=true
           env OTEL_DOTNET_EXPERIMENTAL_OTLP_RETRY=in_memory
+          env OTEL_METRIC_EXPORT_INTERVAL=5000
           env Queues__OrderCreated=order-created
         migrations
           program: OrderPipeline.Migrations in the project's folder
@@ -95,6 +96,7 @@ public sealed class AppModelTests
           env OTEL_DOTNET_EXPERIMENTAL_ASPNETCORE_DISABLE_URL_QUERY_REDACTION=true
           env OTEL_DOTNET_EXPERIMENTAL_HTTPCLIENT_DISABLE_URL_QUERY_REDACTION=true
           env OTEL_DOTNET_EXPERIMENTAL_OTLP_RETRY=in_memory
+          env OTEL_METRIC_EXPORT_INTERVAL=5000
           env Queues__OrderProcessed=order-processed
         processor
           program: OrderPipeline.Processor in the project's folder
@@ -116,6 +118,7 @@ public sealed class AppModelTests
           env OTEL_DOTNET_EXPERIMENTAL_ASPNETCORE_DISABLE_URL_QUERY_REDACTION=true
           env OTEL_DOTNET_EXPERIMENTAL_HTTPCLIENT_DISABLE_URL_QUERY_REDACTION=true
           env OTEL_DOTNET_EXPERIMENTAL_OTLP_RETRY=in_memory
+          env OTEL_METRIC_EXPORT_INTERVAL=5000
           env Queues__OrderCreated=order-created
           env Queues__OrderProcessed=order-processed
         processor-2
@@ -138,6 +141,7 @@ public sealed class AppModelTests
           env OTEL_DOTNET_EXPERIMENTAL_ASPNETCORE_DISABLE_URL_QUERY_REDACTION=true
           env OTEL_DOTNET_EXPERIMENTAL_HTTPCLIENT_DISABLE_URL_QUERY_REDACTION=true
           env OTEL_DOTNET_EXPERIMENTAL_OTLP_RETRY=in_memory
+          env OTEL_METRIC_EXPORT_INTERVAL=5000
           env Queues__OrderCreated=order-created
           env Queues__OrderProcessed=order-processed
         """;

@@ -314,7 +314,11 @@ public sealed class LambdaFunctionHostTests(InfrastructureFixture infra) : IDisp
     [Fact]
     public async Task Disposing_the_host_kills_every_sandbox_the_frozen_ones_and_a_busy_one()
     {
-        var host = Host(new LambdaFunctionOptions { Timeout = TimeSpan.FromSeconds(60) });
+        // The busy invocation must stay on the held row while two more sandboxes start, however slowly: with the
+        // template's 5 s command timeout it would end first on a loaded machine, and its sandbox would be frozen too.
+        var database = new MySqlConnector.MySqlConnectionStringBuilder(FunctionEnvironment()["ConnectionStrings__orders"]) { DefaultCommandTimeout = 60 };
+        var host = Host(new LambdaFunctionOptions { Timeout = TimeSpan.FromSeconds(60) },
+            new Dictionary<string, string> { ["ConnectionStrings__orders"] = database.ConnectionString });
         await host.WarmUpAsync(Cancellation);
         var orderId = Guid.CreateVersion7().ToString();
         await using var held = await HoldNotificationRowAsync(orderId);
