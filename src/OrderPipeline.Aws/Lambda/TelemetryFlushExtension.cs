@@ -27,6 +27,7 @@ public sealed partial class TelemetryFlushExtension(
     private readonly CancellationTokenSource _stopping = new();
     private LambdaExtensionsClient? _client;
     private Task? _loop;
+    private bool _disposed;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -55,6 +56,11 @@ public sealed partial class TelemetryFlushExtension(
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        // A host disposed before it was stopped (a test server's) has already ended the loop.
+        if (_disposed)
+        {
+            return;
+        }
         await _stopping.CancelAsync().ConfigureAwait(false);
         if (_loop is { } loop)
         {
@@ -64,6 +70,12 @@ public sealed partial class TelemetryFlushExtension(
 
     public void Dispose()
     {
+        if (_disposed)
+        {
+            return;
+        }
+        _disposed = true;
+        _stopping.Cancel();
         _stopping.Dispose();
         _client?.Dispose();
     }
