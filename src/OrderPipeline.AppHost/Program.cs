@@ -22,41 +22,9 @@ var orderProcessed = sqs.AddQueue("order-processed").WithDeadLetterQueue(orderPr
 
 if (settings.GetValue<bool>("Lambda"))
 {
-    // The AWS shape (docs/lambda-shape.md): the functions, their event sources, the HTTP API on the Api's port and the
-    // relay's schedule, read from infra/template.yaml; the migration step is one invocation of its function.
-    builder.AddLambdaShape(new LambdaShapeSettings
-    {
-        TemplatePath = Path.Combine(builder.AppHostDirectory, "..", "..", "infra", "template.yaml"),
-        Projects = new Dictionary<string, (string, IProjectMetadata)>(StringComparer.Ordinal)
-        {
-            // The names of the three Lambdas of the system this project grew from.
-            ["OrderPipeline.Api"] = ("create-order", new Projects.OrderPipeline_Api()),
-            ["OrderPipeline.Processor"] = ("order-processor", new Projects.OrderPipeline_Processor()),
-            ["OrderPipeline.Notifier"] = ("notification-sender", new Projects.OrderPipeline_Notifier()),
-            ["OrderPipeline.Migrations"] = ("migrations", new Projects.OrderPipeline_Migrations()),
-        },
-        Queues = new Dictionary<string, IResourceBuilder<SqsQueueResource>>(StringComparer.Ordinal)
-        {
-            ["OrderCreatedQueue"] = orderCreated,
-            ["OrderCreatedDeadLetterQueue"] = orderCreatedDlq,
-            ["OrderProcessedQueue"] = orderProcessed,
-            ["OrderProcessedDeadLetterQueue"] = orderProcessedDlq,
-        },
-        Database = orders,
-        MigrationsFunction = "MigrationsFunction",
-        Parameters = new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            ["SeedSampleData"] = "true",
-            // Every order's trace locally, unless the AppHost is told to sample (as for the laptop shape).
-            ["TraceSampleRatio"] = builder.Configuration["OTEL_TRACES_SAMPLER_ARG"] ?? "1.0",
-            ["JwtIssuer"] = settings["JwtIssuer"] ?? "",
-            ["JwtAudience"] = settings["JwtAudience"] ?? "",
-        },
-        ApiPort = settings.GetValue<int?>("ApiPort"),
-        // For tests: shorter than the template's minute and its visibility timeouts sized to the functions' timeouts.
-        ScheduleRate = settings.GetValue<TimeSpan?>("ScheduleRate"),
-        VisibilityTimeout = settings.GetValue<TimeSpan?>("VisibilityTimeout"),
-    });
+    // The AWS shape (docs/lambda-shape.md): the functions of infra/template.yaml in sandboxes, their SQS event sources,
+    // the HTTP API on the Api's port and the relay's schedule; the migration step is one invocation of its function.
+    builder.AddOrderPipelineFunctions(orders, orderCreated, orderProcessed);
 }
 else
 {
