@@ -22,8 +22,7 @@ var orderProcessed = sqs.AddQueue("order-processed").WithDeadLetterQueue(orderPr
 
 if (settings.GetValue<bool>("Lambda"))
 {
-    // The AWS shape (docs/lambda-shape.md): the functions of infra/template.yaml in sandboxes, their SQS event sources,
-    // the HTTP API on the Api's port and the relay's schedule; the migration step is one invocation of its function.
+    // The AWS shape, read from infra/template.yaml (docs/lambda-shape.md).
     builder.AddOrderPipelineFunctions(orders, orderCreated, orderProcessed);
 }
 else
@@ -63,8 +62,7 @@ else
         .WaitFor(orderProcessed);
 }
 
-// Deploying to AWS (infra/README.md): `aspire publish` packages the functions, `aspire deploy` deploys them with
-// infra/template.yaml, `aspire destroy` deletes the stack, each through the scripts in infra/. Asked for only then.
+// `aspire publish`, `deploy` and `destroy` to AWS through the scripts in infra/ (infra/README.md).
 if (builder.ExecutionContext.IsPublishMode)
 {
     builder.AddCloudFormationStack("aws", builder.AddParameter("stack-name"), builder.AddParameter("region"),
