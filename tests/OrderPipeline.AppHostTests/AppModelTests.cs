@@ -40,11 +40,11 @@ public sealed class AppModelTests
     ];
 
     /// <summary>The annotations of the Api and the Notifier, in the order <see cref="DescribeAsync"/> lists them.</summary>
-    private const string ServiceAnnotations = "AutoRestartAnnotation, EndpointAnnotation, EnvironmentAnnotation x7, ExecutableAnnotation, "
+    private const string ServiceAnnotations = "AutoRestartAnnotation, EndpointAnnotation, EnvironmentAnnotation x8, ExecutableAnnotation, "
         + "HealthCheckAnnotation, HttpsCertificateAnnotation, ResourceRelationshipAnnotation x5, WaitAnnotation x3";
 
     /// <summary>The annotations of each Processor, in the order <see cref="DescribeAsync"/> lists them.</summary>
-    private const string ProcessorAnnotations = "AutoRestartAnnotation, EndpointAnnotation, EnvironmentAnnotation x11, ExecutableAnnotation, "
+    private const string ProcessorAnnotations = "AutoRestartAnnotation, EndpointAnnotation, EnvironmentAnnotation x12, ExecutableAnnotation, "
         + "HealthCheckAnnotation, HttpsCertificateAnnotation, ResourceRelationshipAnnotation x8, WaitAnnotation x5";
 
     private const string Expected = $$"""
@@ -63,6 +63,7 @@ public sealed class AppModelTests
           env AWS__Region=us-east-1
           env AWS__ServiceURL={sqs.bindings.http.url}
           env ConnectionStrings__orders={orders.connectionString}
+          env DOTNET_TieredPGO=0
           env OTEL_DOTNET_EXPERIMENTAL_ASPNETCORE_DISABLE_URL_QUERY_REDACTION=true
           env OTEL_DOTNET_EXPERIMENTAL_HTTPCLIENT_DISABLE_URL_QUERY_REDACTION=true
           env OTEL_DOTNET_EXPERIMENTAL_OTLP_RETRY=in_memory
@@ -93,6 +94,7 @@ public sealed class AppModelTests
           env AWS__Region=us-east-1
           env AWS__ServiceURL={sqs.bindings.http.url}
           env ConnectionStrings__orders={orders.connectionString}
+          env DOTNET_TieredPGO=0
           env OTEL_DOTNET_EXPERIMENTAL_ASPNETCORE_DISABLE_URL_QUERY_REDACTION=true
           env OTEL_DOTNET_EXPERIMENTAL_HTTPCLIENT_DISABLE_URL_QUERY_REDACTION=true
           env OTEL_DOTNET_EXPERIMENTAL_OTLP_RETRY=in_memory
@@ -115,6 +117,7 @@ public sealed class AppModelTests
           env AWS__Region=us-east-1
           env AWS__ServiceURL={sqs.bindings.http.url}
           env ConnectionStrings__orders={orders.connectionString}
+          env DOTNET_TieredPGO=0
           env OTEL_DOTNET_EXPERIMENTAL_ASPNETCORE_DISABLE_URL_QUERY_REDACTION=true
           env OTEL_DOTNET_EXPERIMENTAL_HTTPCLIENT_DISABLE_URL_QUERY_REDACTION=true
           env OTEL_DOTNET_EXPERIMENTAL_OTLP_RETRY=in_memory
@@ -138,6 +141,7 @@ public sealed class AppModelTests
           env AWS__Region=us-east-1
           env AWS__ServiceURL={sqs.bindings.http.url}
           env ConnectionStrings__orders={orders.connectionString}
+          env DOTNET_TieredPGO=0
           env OTEL_DOTNET_EXPERIMENTAL_ASPNETCORE_DISABLE_URL_QUERY_REDACTION=true
           env OTEL_DOTNET_EXPERIMENTAL_HTTPCLIENT_DISABLE_URL_QUERY_REDACTION=true
           env OTEL_DOTNET_EXPERIMENTAL_OTLP_RETRY=in_memory

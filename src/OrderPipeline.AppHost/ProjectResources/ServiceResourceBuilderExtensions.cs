@@ -16,7 +16,8 @@ public static class ServiceResourceBuilderExtensions
     /// certificate (TLS ends in front of the services in AWS), healthy when <c>/health</c> answers on its "http"
     /// endpoint, started once <paramref name="migrations"/> has completed successfully, and started again when it
     /// exits on its own (<see cref="AutoRestartExtensions.WithAutoRestart"/>), its traces sampled as the AppHost's
-    /// <c>OTEL_TRACES_SAMPLER</c> says when it says, its metrics exported as <see cref="WithMetricExportInterval{T}"/> says.
+    /// <c>OTEL_TRACES_SAMPLER</c> says when it says, its metrics exported as <see cref="WithMetricExportInterval{T}"/> says,
+    /// and without dynamic PGO.
     /// </summary>
     /// <param name="builder">The builder for the <see cref="ProjectResource"/>, which has an HTTP endpoint named "http".</param>
     /// <param name="migrations">The one-shot resource that applies the schema.</param>
@@ -39,7 +40,11 @@ public static class ServiceResourceBuilderExtensions
             .WaitForCompletion(migrations)
             .WithAutoRestart()
             .WithTracesSamplerOfTheAppHost()
-            .WithMetricExportInterval();
+            .WithMetricExportInterval()
+            // Dynamic PGO recompiles hot methods through an instrumented tier first: on a laptop's few cores, shared
+            // with the database, the emulator and the dashboard, that costs each service memory and CPU it does not
+            // win back (docs/cpu-per-order.md). AWS keeps the runtime's default.
+            .WithEnvironment("DOTNET_TieredPGO", "0");
     }
 
     /// <summary>
