@@ -31,6 +31,10 @@ public static class Extensions
     // taken, they were most of an order's spans, and the order transaction's own span times the work they repeat.
     private static readonly string[] PipelineMeters = [PipelineSources, "MySqlConnector"];
 
+    // The SDK sets aside room for 2,000 tag combinations in every metric stream, on the large object heap: about 10 MB
+    // for a service's 60 streams, whose real combinations number a few dozen at most (methods, routes, status codes).
+    internal const int MetricCardinalityLimit = 100;
+
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         builder.ConfigureOpenTelemetry();
@@ -57,7 +61,8 @@ public static class Extensions
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation()
-                .AddMeter(PipelineMeters))
+                .AddMeter(PipelineMeters)
+                .AddView(_ => new MetricStreamConfiguration { CardinalityLimit = MetricCardinalityLimit }))
             .WithTracing(tracing => tracing
                 .AddProcessor(new BackgroundCallFilter())
                 .AddProcessor(new SqsTransportSpanFilter())

@@ -1,0 +1,115 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+
+namespace OrderPipeline.UnitTests;
+
+/// <summary>The service defaults bound each metric stream's tag combinations, and with them the memory set aside for it.</summary>
+[Trait("Category", "Unit")]
+public sealed class MetricCardinalityTests
+{
+    [Fact]
+    public void A_metric_stream_keeps_at_most_the_limit_of_tag_combinations_and_folds_the_rest_into_the_overflow_point()
+    {
+        var exporter = new CollectingExporter("combinations");
+        var builder = Host.CreateApplicationBuilder();
+        builder.AddServiceDefaults();
+        using var reader = new BaseExportingMetricReader(exporter);
+        builder.Services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddReader(reader));
+        using var host = builder.Build();
+        _ = host.Services.GetRequiredService<MeterProvider>();
+
+        using var meter = new Meter("OrderPipeline.Tests.Cardinality");
+        var counter = meter.CreateCounter<long>("combinations");
+        var combinations = Extensions.MetricCardinalityLimit + 50;
+        for (var i = 0; i < combinations; i++)
+        {
+            counter.Add(1, new KeyValuePair<string, object?>("value", i));
+        }
+        Assert.True(reader.Collect());
+
+        var points = exporter.Points;
+        // The limit's points, one of them the overflow point that sums everything past it (the SDK keeps one place for it).
+        Assert.InRange(points.Count, Extensions.MetricCardinalityLimit - 1, Extensions.MetricCardinalityLimit + 1);
+        Assert.Contains(points, p => p.Tags.Contains(new KeyValuePair<string, object?>("otel.metric.overflow", true)));
+        Assert.Equal(combinations, points.Sum(p => p.Sum));
+    }
+
+    [Fact]
+    public void A_histogram_keeps_the_bucket_boundaries_its_instrument_advises()
+    {
+        // ASP.NET Core's and HttpClient's durations are in seconds and advise their buckets; the SDK's defaults are for
+        // milliseconds, and would put every request in the first bucket.
+        using var collector = new HistogramCollector("advised");
+        var builder = Host.CreateApplicationBuilder();
+        builder.AddServiceDefaults();
+        using var reader = new BaseExportingMetricReader(collector);
+        builder.Services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddReader(reader));
+        using var host = builder.Build();
+        _ = host.Services.GetRequiredService<MeterProvider>();
+
+        using var meter = new Meter("OrderPipeline.Tests.Cardinality");
+        double[] advised = [0.005, 0.05, 0.5, 5];
+        meter.CreateHistogram("advised", unit: "s", description: null, tags: null,
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = advised }).Record(0.2);
+        Assert.True(reader.Collect());
+
+        Assert.Equal(advised, collector.Boundaries);
+    }
+
+    /// <summary>Keeps the points of one counter (other meters' instruments, the runtime's among them, are of other kinds).</summary>
+    private sealed class CollectingExporter(string name) : BaseExporter<Metric>
+    {
+        public List<(List<KeyValuePair<string, object?>> Tags, long Sum)> Points { get; } = [];
+
+        public override ExportResult Export(in Batch<Metric> batch)
+        {
+            foreach (var metric in batch)
+            {
+                if (metric.Name != name)
+                {
+                    continue;
+                }
+                foreach (ref readonly var point in metric.GetMetricPoints())
+                {
+                    var tags = new List<KeyValuePair<string, object?>>();
+                    foreach (var tag in point.Tags)
+                    {
+                        tags.Add(tag);
+                    }
+                    Points.Add((tags, point.GetSumLong()));
+                }
+            }
+            return ExportResult.Success;
+        }
+    }
+
+    private sealed class HistogramCollector(string name) : BaseExporter<Metric>
+    {
+        public List<double> Boundaries { get; } = [];
+
+        public override ExportResult Export(in Batch<Metric> batch)
+        {
+            foreach (var metric in batch)
+            {
+                if (metric.Name != name)
+                {
+                    continue;
+                }
+                foreach (ref readonly var point in metric.GetMetricPoints())
+                {
+                    foreach (var bucket in point.GetHistogramBuckets())
+                    {
+                        if (!double.IsPositiveInfinity(bucket.ExplicitBound))
+                        {
+                            Boundaries.Add(bucket.ExplicitBound);
+                        }
+                    }
+                }
+            }
+            return ExportResult.Success;
+        }
+    }
+}
