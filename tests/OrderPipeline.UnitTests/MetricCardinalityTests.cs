@@ -14,12 +14,8 @@ public sealed class MetricCardinalityTests
     public void A_metric_stream_keeps_at_most_the_limit_of_tag_combinations_and_folds_the_rest_into_the_overflow_point()
     {
         var exporter = new CollectingExporter("combinations");
-        var builder = Host.CreateApplicationBuilder();
-        builder.AddServiceDefaults();
         using var reader = new BaseExportingMetricReader(exporter);
-        builder.Services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddReader(reader));
-        using var host = builder.Build();
-        _ = host.Services.GetRequiredService<MeterProvider>();
+        using var host = ServiceWithReader(reader);
 
         using var meter = new Meter("OrderPipeline.Tests.Cardinality");
         var counter = meter.CreateCounter<long>("combinations");
@@ -42,13 +38,9 @@ public sealed class MetricCardinalityTests
     {
         // ASP.NET Core's and HttpClient's durations are in seconds and advise their buckets; the SDK's defaults are for
         // milliseconds, and would put every request in the first bucket.
-        using var collector = new HistogramCollector("advised");
-        var builder = Host.CreateApplicationBuilder();
-        builder.AddServiceDefaults();
+        var collector = new HistogramCollector("advised");
         using var reader = new BaseExportingMetricReader(collector);
-        builder.Services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddReader(reader));
-        using var host = builder.Build();
-        _ = host.Services.GetRequiredService<MeterProvider>();
+        using var host = ServiceWithReader(reader);
 
         using var meter = new Meter("OrderPipeline.Tests.Cardinality");
         double[] advised = [0.005, 0.05, 0.5, 5];
@@ -57,6 +49,17 @@ public sealed class MetricCardinalityTests
         Assert.True(reader.Collect());
 
         Assert.Equal(advised, collector.Boundaries);
+    }
+
+    /// <summary>A host with the service defaults and <paramref name="reader"/>, its meter provider built.</summary>
+    private static IHost ServiceWithReader(MetricReader reader)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.AddServiceDefaults();
+        builder.Services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddReader(reader));
+        var host = builder.Build();
+        _ = host.Services.GetRequiredService<MeterProvider>();
+        return host;
     }
 
     /// <summary>Keeps the points of one counter (other meters' instruments, the runtime's among them, are of other kinds).</summary>

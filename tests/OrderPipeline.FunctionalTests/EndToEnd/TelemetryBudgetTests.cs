@@ -32,6 +32,9 @@ public sealed class TelemetryBudgetTests
             {
                 ["OTEL_EXPORTER_OTLP_ENDPOINT"] = collector.Endpoint.ToString().TrimEnd('/'),
                 ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+                // Export is best effort, one attempt each (ServiceDefaults). The collector shares this test process with
+                // the other collections, and on a loaded machine it can answer later than the default 10 s.
+                ["OTEL_EXPORTER_OTLP_TIMEOUT"] = "60000",
             },
         }, cancellation);
         var database = new PipelineDatabase(system.ConnectionString);
@@ -56,10 +59,19 @@ public sealed class TelemetryBudgetTests
         }
         await NotifiedAsync(database, orderIds);
         var traceIds = traces.Select(t => t.ToHexString()).ToHashSet(StringComparer.Ordinal);
-        await Eventually.AssertAsync(() => Task.FromResult(
-                traceIds.All(t => collector.Spans.Any(s => s.TraceId == t && s.Service == "notifier"))
-                && collector.Logs.Count(l => l.Service == "notifier" && l.Severity >= OtlpLogRecord.Information) >= Orders),
-            Settle, "every order's notifier span and notification to be exported");
+        try
+        {
+            await Eventually.AssertAsync(() => Task.FromResult(
+                    traceIds.All(t => collector.Spans.Any(s => s.TraceId == t && s.Service == "notifier"))
+                    && collector.Logs.Count(l => l.Service == "notifier" && l.Severity >= OtlpLogRecord.Information) >= Orders),
+                Settle, "every order's notifier span and notification to be exported");
+        }
+        catch (TimeoutException ex)
+        {
+            var withoutNotifier = traceIds.Count(t => !collector.Spans.Any(s => s.TraceId == t && s.Service == "notifier"));
+            throw new TimeoutException($"{ex.Message}\n{withoutNotifier} of {Orders} traces have no notifier span.\n"
+                + Report([.. collector.Spans.Where(s => traceIds.Contains(s.TraceId))], collector.Logs, Orders), ex);
+        }
         // Spans and records that ended before the notifier's went out by now or go with the exporters' next flush.
         await Task.Delay(TimeSpan.FromSeconds(6), cancellation);
 
