@@ -5,7 +5,7 @@ using OrderPipeline.Benchmarks;
 using OrderPipeline.Testing;
 
 // Usage: dotnet run -c Release --project bench/OrderPipeline.Benchmarks -- [orders=2000] [concurrency=16]
-//            [--compare [--warm-up 300] | --compare-dashboard | --compare-sqs-persistence] [Setting__Name=value ...]
+//            [--compare [--warm-up 300] [--duration SECONDS] [--dashboard] | --compare-dashboard | --compare-sqs-persistence] [Setting__Name=value ...]
 //        dotnet run -c Release --project bench/OrderPipeline.Benchmarks -- --startup-costs [runs=3]
 //        dotnet run -c Release --project bench/OrderPipeline.Benchmarks -- --suite [--small] [--duration 60] [--orders 2000] [--clients 16]
 //            [--warm-up 36000] [--no-dashboard] [--report docs/benchmarks.md]
@@ -17,7 +17,7 @@ using OrderPipeline.Testing;
 // run only: these machines vary up to 2x between runs.
 var numbers = args
     .Where((a, i) => !a.Contains('=', StringComparison.Ordinal) && !a.StartsWith("--", StringComparison.Ordinal)
-        && (i == 0 || args[i - 1] != "--warm-up"))
+        && (i == 0 || args[i - 1] is not ("--warm-up" or "--duration")))
     .ToArray();
 
 if (args.Contains("--suite") || args.Contains("--lambda"))
@@ -42,8 +42,8 @@ var settings = args.Where(a => a.Contains('=', StringComparison.Ordinal)).Select
 if (args.Contains("--compare"))
 {
     // The settings against the defaults, alternated in one run, with CPU per order.
-    var warmUp = Array.IndexOf(args, "--warm-up") is var at and >= 0 ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : 300;
-    return await SettingsComparison.RunAsync(settings, orders, concurrency, warmUp);
+    int? Option(string name) => Array.IndexOf(args, name) is var at and >= 0 ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : null;
+    return await SettingsComparison.RunAsync(settings, orders, concurrency, Option("--warm-up") ?? 300, Option("--duration"), args.Contains("--dashboard"));
 }
 // --compare-dashboard: the spread scenario with the dashboard off and on, alternated twice, to see what
 // receiving the services' telemetry costs the pipeline (the dashboard must not slow it measurably).
