@@ -44,7 +44,7 @@ public static class BenchmarkReport
         Text();
         Line($"- **{closed.SettledPerSecond:0} orders settled/s**: {closed.Orders} orders posted ÷ {closed.SettleSeconds:0.0} s from the first POST to the");
         Line($"  last order's processed_at ({closed.LoadSeconds:0.0} s of load, {closed.DrainSeconds:0.0} s of drain);");
-        Line($"  {closed.AcceptedPerSecond:0} accepted/s.");
+        Line($"  {closed.AcceptedPerSecond:0} accepted/s; {closed.QueuedRefusals} POSTs answered 503 orders-queued and sent again after Retry-After.");
         Text(string.Create(inv, $"- **÷ the minimal order transaction, raw at 4 connections ({r.MinimalDatabaseAt4:0}/s): "
             + $"{r.SettledToMinimalDatabase(closed):0.00}** "
             + $"(target ≥ {SuiteResult.MinimalRatioGoal:0.0}{Verdict(r.SettledToMinimalDatabase(closed) >= SuiteResult.MinimalRatioGoal)})."));
@@ -138,12 +138,13 @@ public static class BenchmarkReport
         Text("the last order settled. Batch: orders per transaction, in the Processor and in the Notifier (orders ÷ distinct");
         Text("processed_at, notified_at).");
         Text();
-        Text("| scenario | load | orders | accepted/s | settled/s | drain | POST p50 | POST p99 | accepted→PROCESSED p50 | p99 | batch | stock |");
-        Text("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
+        Text("| scenario | load | orders | accepted/s | settled/s | drain | POST p50 | POST p99 | 503 orders-queued "
+            + "| accepted→PROCESSED p50 | p99 | batch | stock |");
+        Text("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
         foreach (var s in r.System)
         {
             Text(string.Create(inv, $"| {s.Scenario} | {s.Load} | {s.Orders} | {s.AcceptedPerSecond:0} | {s.SettledPerSecond:0} | {s.DrainSeconds:0.0} s "
-                + $"| {s.PostP50Ms:0.0} ms | {s.PostP99Ms:0.0} ms | {s.ToProcessedP50Ms:0} ms | {s.ToProcessedP99Ms:0} ms "
+                + $"| {s.PostP50Ms:0.0} ms | {s.PostP99Ms:0.0} ms | {s.QueuedRefusals} | {s.ToProcessedP50Ms:0} ms | {s.ToProcessedP99Ms:0} ms "
                 + $"| {s.ProcessorBatch:0.0} / {s.NotifierBatch:0.0} | {(s.StockConserved ? "conserved" : "**NOT conserved**")} |"));
         }
         Text();

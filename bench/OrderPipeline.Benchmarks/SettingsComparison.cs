@@ -25,7 +25,7 @@ public static class SettingsComparison
         Console.WriteLine($"{length} per system after {warmUp} orders not measured, {clients} clients, spread closed loop, "
             + $"dashboard {(dashboard ? "on, traces sampled as the README's load test" : "off")}; tuned: {tuned}");
         Console.WriteLine($"{"system",-9} {"accept/s",9} {"settle/s",9} {"POST p99",9} {"e2e p99",8} {"CPU/order",10} "
-            + $"{"w/o client",10} {"batches",8} {"max RSS",8}  per process (ms/order)");
+            + $"{"w/o client",10} {"batches",8} {"max RSS",8} {"503s",6}  per process (ms/order)");
         var failed = false;
         IReadOnlyDictionary<string, string> defaults = new Dictionary<string, string>();
         foreach (var (label, environment) in new[] { ("defaults", defaults), ("tuned", settings), ("defaults", defaults), ("tuned", settings) })
@@ -51,7 +51,7 @@ public static class SettingsComparison
                 // The load generator shares its process with the AppHost and pays for its own JIT in the first system.
                 $"{processes.Where(p => p.Name != ProcessSampler.ClientAndAppHost).Sum(p => p.CpuMilliseconds) / settled,8:0.00}ms " +
                 $"{run.ProcessorBatch,4:0.0}/{run.NotifierBatch,-4:0.0} " +
-                $"{processes.Where(p => Services.Contains(p.Name)).Max(p => p.PeakRssMb),5:0}MB  " +
+                $"{processes.Where(p => Services.Contains(p.Name)).Max(p => p.PeakRssMb),5:0}MB {run.QueuedRefusals,6}  " +
                 string.Join(", ", processes.Where(p => p.CpuMilliseconds / settled >= 0.05).Select(p => $"{p.Name} {p.CpuMilliseconds / settled:0.00}")) +
                 (run.StockConserved ? "" : "  STOCK NOT CONSERVED"));
         }

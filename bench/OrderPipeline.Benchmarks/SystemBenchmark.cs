@@ -30,10 +30,11 @@ public sealed record RunLength(int? Orders, TimeSpan? Duration)
 /// <summary>What one whole-system run saw.</summary>
 /// <param name="LoadSeconds">From the first POST to the last one's answer.</param>
 /// <param name="SettleSeconds">From the first POST to the last order's processed_at: what <paramref name="SettledPerSecond"/> divides by.</param>
+/// <param name="QueuedRefusals">POSTs answered 503 orders-queued (too many orders waiting), each sent again after its Retry-After.</param>
 public sealed record SystemResult(
     string Scenario, string Load, int Orders, double AcceptedPerSecond, double SettledPerSecond,
     double PostP50Ms, double PostP99Ms, double ToProcessedP50Ms, double ToProcessedP99Ms, long Processed, bool StockConserved,
-    double ProcessorBatch, double NotifierBatch, double LoadSeconds = double.NaN, double SettleSeconds = double.NaN)
+    double ProcessorBatch, double NotifierBatch, double LoadSeconds = double.NaN, double SettleSeconds = double.NaN, long QueuedRefusals = 0)
 {
     /// <summary>From the last POST's answer to the last order's settling: what the pipeline still had queued when the load stopped.</summary>
     /// <remarks>Never below zero: the last order can settle before its 202 reaches the client.</remarks>
@@ -70,6 +71,7 @@ public sealed class SystemBenchmark(HttpClient api, string connectionString, Ben
 
         var customer = "bench-" + run;
         var postLatencies = new ConcurrentQueue<double>();
+        long queuedRefusals = 0;
         progress.Begin($"system, {scenario.Name}, {load.Name}, {length}: accepted", length.Orders ?? 0);
         var startedAt = DateTime.UtcNow;
         var clock = Stopwatch.StartNew();
@@ -149,13 +151,28 @@ public sealed class SystemBenchmark(HttpClient api, string connectionString, Ben
         var posts = postLatencies.Order().ToArray();
         return new SystemResult(scenario.Name, load.Name, orders, orders / accepted.TotalSeconds, orders / settled.TotalSeconds,
             Percentile(posts, 50), Percentile(posts, 99), Percentile(toProcessed, 50), Percentile(toProcessed, 99), processed, conserved,
-            processorBatch, notifierBatch, accepted.TotalSeconds, settled.TotalSeconds);
+            processorBatch, notifierBatch, accepted.TotalSeconds, settled.TotalSeconds, queuedRefusals);
 
         async Task PostAsync(int i, CancellationToken ct)
         {
             var body = $$"""{"customer_id":"{{customer}}","items":[{"product_id":"{{productIds[i % scenario.Products]}}","quantity":1}]}""";
-            var sent = Stopwatch.GetTimestamp();
-            using var response = await api.PostAsync(new Uri("/api/orders", UriKind.Relative), new StringContent(body, Encoding.UTF8, "application/json"), ct);
+            long sent;
+            HttpResponseMessage response;
+            while (true)
+            {
+                sent = Stopwatch.GetTimestamp();
+                response = await api.PostAsync(new Uri("/api/orders", UriKind.Relative), new StringContent(body, Encoding.UTF8, "application/json"), ct);
+                // Too many orders waiting: come back after Retry-After, as the Api asks its clients to.
+                if (response.StatusCode != HttpStatusCode.ServiceUnavailable || response.Headers.RetryAfter?.Delta is not { } retryAfter
+                    || !(await response.Content.ReadAsStringAsync(ct)).Contains("#orders-queued", StringComparison.Ordinal))
+                {
+                    break;
+                }
+                response.Dispose();
+                Interlocked.Increment(ref queuedRefusals);
+                await Task.Delay(retryAfter, ct);
+            }
+            using var answered = response;
             var latency = Stopwatch.GetElapsedTime(sent).TotalMilliseconds;
             if (response.StatusCode != HttpStatusCode.Accepted)
             {

@@ -42,6 +42,8 @@ else
         // Not proxied: the clients' requests reach Kestrel directly instead of through DCP's proxy process.
         .WithHttpEndpoint(port: settings.GetValue<int?>("ApiPort"), name: "http", isProxied: false)
         .AsService(migrations)
+        // Past 5,000 orders waiting on the queue a new one is answered 503 with Retry-After, not left to wait (docs/api.md).
+        .WithEnvironment("Admission__MaxQueuedOrders", "5000")
         .WithReference(orders).WithReference(orderCreated)
         .WaitFor(orderCreated);
 

@@ -39,8 +39,12 @@ public sealed class AppModelTests
         "HealthCheckAnnotation", "HttpsCertificateAnnotation", "ResourceCommandAnnotation", "ResourceRelationshipAnnotation", "WaitAnnotation",
     ];
 
-    /// <summary>The annotations of the Api and the Notifier, in the order <see cref="DescribeAsync"/> lists them.</summary>
+    /// <summary>The annotations of the Notifier, in the order <see cref="DescribeAsync"/> lists them.</summary>
     private const string ServiceAnnotations = "AutoRestartAnnotation, EndpointAnnotation, EnvironmentAnnotation x8, ExecutableAnnotation, "
+        + "HealthCheckAnnotation, HttpsCertificateAnnotation, ResourceRelationshipAnnotation x5, WaitAnnotation x3";
+
+    /// <summary>The annotations of the Api: the Notifier's and its admission limit.</summary>
+    private const string ApiAnnotations = "AutoRestartAnnotation, EndpointAnnotation, EnvironmentAnnotation x9, ExecutableAnnotation, "
         + "HealthCheckAnnotation, HttpsCertificateAnnotation, ResourceRelationshipAnnotation x5, WaitAnnotation x3";
 
     /// <summary>The annotations of each Processor, in the order <see cref="DescribeAsync"/> lists them.</summary>
@@ -50,7 +54,7 @@ public sealed class AppModelTests
     private const string Expected = $$"""
         api
           program: OrderPipeline.Api in the project's folder
-          annotations: {{ServiceAnnotations}}
+          annotations: {{ApiAnnotations}}
           endpoint http: http port=15080 targetPort=15080 proxied=False
           health check: api_http_/health_200_check
           waits for: migrations WaitForCompletion
@@ -62,6 +66,7 @@ public sealed class AppModelTests
           env AWS_SECRET_ACCESS_KEY=test
           env AWS__Region=us-east-1
           env AWS__ServiceURL={sqs.bindings.http.url}
+          env Admission__MaxQueuedOrders=5000
           env ConnectionStrings__orders={orders.connectionString}
           env DOTNET_TieredPGO=0
           env OTEL_DOTNET_EXPERIMENTAL_ASPNETCORE_DISABLE_URL_QUERY_REDACTION=true

@@ -1,4 +1,5 @@
 using Amazon.SQS;
+using OrderPipeline.Api.Admission;
 using OrderPipeline.Api.Authentication;
 using OrderPipeline.Api.Idempotency;
 using OrderPipeline.Api.Orders;
@@ -28,6 +29,8 @@ internal static class Extensions
         builder.Services.AddSingleton<CoalescingSender>();
         builder.Services.AddHostedService(services => services.GetRequiredService<CoalescingSender>());
         builder.Services.AddSingleton<OrderCreatedPublisher>();
+        builder.Services.AddOptions<AdmissionOptions>().BindConfiguration(AdmissionOptions.SectionName);
+        builder.Services.AddSingleton<OrderQueueAdmission>();
 
         builder.Services.AddOptions<IdempotencyOptions>().BindConfiguration(IdempotencyOptions.SectionName);
         builder.Services.AddSingleton<IdempotencyKeyStore>();

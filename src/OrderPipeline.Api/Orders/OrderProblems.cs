@@ -23,6 +23,9 @@ public static class OrderProblems
     /// <summary>503: a keyed POST could not reach the database that remembers keys. Nothing was accepted.</summary>
     public const string IdempotencyUnavailableType = TypeBase + "idempotency-unavailable";
 
+    /// <summary>503: more orders wait on the queue than the Api lets wait (<c>Admission:MaxQueuedOrders</c>). Nothing was accepted.</summary>
+    public const string OrdersQueuedType = TypeBase + "orders-queued";
+
     /// <summary>404: the id was issued but the Processor has not recorded the order yet.</summary>
     public const string NotRecordedYetType = TypeBase + "order-not-recorded-yet";
 
@@ -129,6 +132,16 @@ public static class OrderProblems
                   "send one with every order to make retries safe.",
             type: OutcomeUnknownType,
             extensions: new Dictionary<string, object?> { [OrderIdExtension] = orderId });
+    }
+
+    public static ProblemHttpResult OrdersQueued(HttpContext context, int retryAfterSeconds)
+    {
+        context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return TypedResults.Problem(
+            statusCode: StatusCodes.Status503ServiceUnavailable,
+            title: "Too many orders are waiting to be processed",
+            detail: "The order queue is full for now. Nothing was accepted; retry after Retry-After seconds (with the same Idempotency-Key, if you sent one).",
+            type: OrdersQueuedType);
     }
 
     public static ProblemHttpResult IdempotencyKeyReused(HttpContext context, string firstOrderId)

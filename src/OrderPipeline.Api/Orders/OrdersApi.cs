@@ -2,6 +2,8 @@ using System.Data.Common;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using MySqlConnector;
+using Microsoft.Extensions.Options;
+using OrderPipeline.Api.Admission;
 using OrderPipeline.Api.Authentication;
 using OrderPipeline.Api.Idempotency;
 using OrderPipeline.Api.Publishing;
@@ -53,6 +55,8 @@ public static partial class OrdersApi
         HttpContext context,
         [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey,
         IdempotencyKeyStore keys,
+        OrderQueueAdmission admission,
+        IOptions<AdmissionOptions> admissionOptions,
         OrderCreatedPublisher publisher,
         TimeProvider clock,
         ApiTelemetry telemetry,
@@ -89,6 +93,12 @@ public static partial class OrdersApi
         {
             // A signed-in customer places orders as itself only.
             return Reject(telemetry, OrderProblems.NotYourCustomerId());
+        }
+
+        if (!admission.Admits())
+        {
+            // Before the key is claimed: a refused order is not one, and its retry with the same key is a first use.
+            return Reject(telemetry, OrderProblems.OrdersQueued(context, admissionOptions.Value.RetryAfterSeconds));
         }
 
         var logger = loggers.CreateLogger(typeof(OrdersApi));

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
+using OrderPipeline.Api.Admission;
 using OrderPipeline.Api.Authentication;
 using OrderPipeline.Api.Idempotency;
 using OrderPipeline.Messaging.Events;
@@ -265,7 +266,8 @@ public static class OrdersApiDocument
         Example(conflict, ProblemJson, await AnswerAsync(OrderProblems.IdempotencyKeyReused(new DefaultHttpContext(), ExampleOrderId), services));
 
         var unavailable = Response(operation, StatusCodes.Status503ServiceUnavailable,
-            "Retry after Retry-After seconds, with the same Idempotency-Key. Three cases, by type: "
+            "Retry after Retry-After seconds, with the same Idempotency-Key. Four cases, by type: "
+            + $"{OrderProblems.OrdersQueuedType}: more orders wait on the queue than the Api lets wait, nothing was accepted; "
             + $"{OrderProblems.NotAcceptedType}: the queue refused the order or could not be reached, nothing was accepted; "
             + $"{OrderProblems.OutcomeUnknownType}: the queue did not confirm the order in time, so it may have been accepted: order_id and Location name it; "
             + $"{OrderProblems.IdempotencyUnavailableType}: a keyed order could not reach the database that remembers keys, nothing was accepted.\n\n"
@@ -281,6 +283,8 @@ public static class OrdersApiDocument
             new OpenApiSchema { Type = JsonSchemaType.String, Format = "uri-reference" });
         SetSchema(unavailable, ProblemJson, new OpenApiSchemaReference(OrderProblemSchema, document));
         Examples(unavailable, ProblemJson,
+            ("orders-queued", "Nothing was accepted: too many orders are waiting to be processed",
+                await AnswerAsync(OrderProblems.OrdersQueued(new DefaultHttpContext(), new AdmissionOptions().RetryAfterSeconds), services)),
             ("not-accepted", "Nothing was accepted", await AnswerAsync(OrderProblems.NotAccepted(new DefaultHttpContext(), keyed: false), services)),
             ("not-accepted-with-key", "Nothing was accepted (an order with an Idempotency-Key)",
                 await AnswerAsync(OrderProblems.NotAccepted(new DefaultHttpContext(), keyed: true), services)),

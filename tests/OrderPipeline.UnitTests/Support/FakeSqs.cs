@@ -16,6 +16,15 @@ public class FakeSqs : DispatchProxy
 
     public int VisibilityTimeoutSeconds { get; set; } = 30;
 
+    /// <summary>What GetQueueAttributes answers as the messages waiting (ApproximateNumberOfMessages).</summary>
+    public int Waiting { get; set; }
+
+    /// <summary>When set, GetQueueAttributes fails with it.</summary>
+    public Exception? AttributesFailure { get; set; }
+
+    /// <summary>GetQueueAttributes calls so far.</summary>
+    public int AttributeReads => Volatile.Read(ref _attributeReads);
+
     public ConcurrentQueue<string> Deleted { get; } = new();
 
     /// <summary>Every visibility change, single or batched: (receipt handle, seconds).</summary>
@@ -28,6 +37,7 @@ public class FakeSqs : DispatchProxy
 
     private int _receives;
     private int _deleteBatches;
+    private int _attributeReads;
 
     public static FakeSqs Create(out IAmazonSQS client)
     {
@@ -63,13 +73,7 @@ public class FakeSqs : DispatchProxy
             nameof(IAmazonSQS.DeleteMessageBatchAsync) => DeleteBatch((List<DeleteMessageBatchRequestEntry>)args[1]!),
             nameof(IAmazonSQS.ChangeMessageVisibilityAsync) => ChangeVisibility((string)args[1]!, (int?)args[2] ?? 0),
             nameof(IAmazonSQS.ChangeMessageVisibilityBatchAsync) => ChangeVisibilityBatch((List<ChangeMessageVisibilityBatchRequestEntry>)args[1]!),
-            nameof(IAmazonSQS.GetQueueAttributesAsync) => Task.FromResult(new GetQueueAttributesResponse
-            {
-                Attributes = new Dictionary<string, string>
-                {
-                    ["VisibilityTimeout"] = VisibilityTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                },
-            }),
+            nameof(IAmazonSQS.GetQueueAttributesAsync) => GetAttributes(),
             nameof(IAmazonSQS.Dispose) => null,
             _ => throw new NotSupportedException($"FakeSqs does not do {targetMethod?.Name}"),
         };
@@ -91,6 +95,21 @@ public class FakeSqs : DispatchProxy
             }
             await _arrived.WaitAsync(cancellationToken);
         }
+    }
+
+    private Task<GetQueueAttributesResponse> GetAttributes()
+    {
+        Interlocked.Increment(ref _attributeReads);
+        return AttributesFailure is { } failure
+            ? Task.FromException<GetQueueAttributesResponse>(failure)
+            : Task.FromResult(new GetQueueAttributesResponse
+            {
+                Attributes = new Dictionary<string, string>
+                {
+                    ["VisibilityTimeout"] = VisibilityTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    ["ApproximateNumberOfMessages"] = Waiting.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                },
+            });
     }
 
     private Task<DeleteMessageResponse> Delete(string receipt)
