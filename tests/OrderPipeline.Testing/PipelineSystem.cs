@@ -67,11 +67,17 @@ public sealed class PipelineSystem : IAsyncDisposable
              $"--AppHost:ApiPort={FreePort.Next()}", $"--AppHost:Processors={options.Processors}", $"--AppHost:SqsPersistence={options.SqsPersistence}",
              $"--AppHost:Lambda={options.Lambda}", .. options.Lambda && options.QuickRetries ? PipelineSystemOptions.QuickLambdaArgs : [],
              .. dashboardArgs, .. options.Args],
-            (appOptions, _) => appOptions.DisableDashboard = !options.Dashboard,
+            (appOptions, _) =>
+            {
+                appOptions.DisableDashboard = !options.Dashboard;
+                // The testing builder forwards every resource's console to the AppHost's logger, which `dotnet run` does not:
+                // it streams every line of every service from DCP into this process.
+                appOptions.EnableResourceLogging = !options.Quiet;
+            },
             timeout.Token);
         if (options.Quiet)
         {
-            // The testing builder forwards every resource's console to the AppHost's logger; a program's output is its own.
+            // A program's output is its own.
             builder.Services.AddLogging(logging => logging.ClearProviders());
         }
 

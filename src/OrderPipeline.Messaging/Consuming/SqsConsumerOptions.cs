@@ -8,8 +8,11 @@ public sealed record SqsConsumerOptions
     /// <summary>Off where batches arrive another way, e.g. on POST /events from AWS Lambda.</summary>
     public bool Enabled { get; init; } = true;
 
-    /// <summary>Concurrent receive loops.</summary>
-    public int Pollers { get; init; } = 2;
+    /// <summary>
+    /// Concurrent receive loops, each with its batch in flight: while one waits on the database or the queue, another's
+    /// work uses the cores (docs/cpu-per-order.md).
+    /// </summary>
+    public int Pollers { get; init; } = 4;
 
     /// <summary>Messages per receive (SQS allows at most 10).</summary>
     public int MaxMessages { get; init; } = 10;
