@@ -13,6 +13,13 @@ public sealed record InboundMessage(string MessageId, string Body, IReadOnlyDict
     /// </summary>
     public ActivityContext Trace { get; init; }
 
+    /// <summary>
+    /// The message's process span while it is handled; null when none was started. Several messages handled together
+    /// share one flow, so a batch handler makes it current (<see cref="Activity.Current"/>) for what it logs about this
+    /// message: the record then carries this message's trace, and its sampling decides whether the record is exported.
+    /// </summary>
+    public Activity? ProcessSpan { get; init; }
+
     /// <summary>SQS's ApproximateReceiveCount system attribute, as both SQS and Lambda spell it; 1 when absent.</summary>
     public static int ReceiveCountOf(IReadOnlyDictionary<string, string>? systemAttributes) =>
         systemAttributes is not null

@@ -94,7 +94,8 @@ public sealed partial class MessageBatchProcessor(
         var started = Stopwatch.GetTimestamp();
         try
         {
-            await handler.HandleAsync(message with { Trace = activity?.Context ?? incoming.Context }, cancellationToken).ConfigureAwait(false);
+            await handler.HandleAsync(message with { Trace = activity?.Context ?? incoming.Context, ProcessSpan = activity }, cancellationToken)
+                .ConfigureAwait(false);
             telemetry.RecordProcessed(queue, Stopwatch.GetElapsedTime(started), errorType: null);
             return MessageOutcome.Success;
         }
@@ -125,14 +126,17 @@ public sealed partial class MessageBatchProcessor(
         // One process span per message, each in its own message's trace, so every order's trace stays whole.
         var activities = new Activity?[part.Count];
         var messages = new InboundMessage[part.Count];
+        var outer = Activity.Current;
         for (var k = 0; k < part.Count; k++)
         {
             var incoming = MessagingTelemetry.ReadTrace(batch[part[k]].Attributes);
             activities[k] = telemetry.StartProcess(queue, incoming, batch[part[k]].MessageId);
             activities[k]?.SetTag("messaging.sqs.receive_count", batch[part[k]].ReceiveCount);
             activities[k]?.SetTag("messaging.batch.message_count", part.Count);
-            messages[k] = batch[part[k]] with { Trace = activities[k]?.Context ?? incoming.Context };
+            messages[k] = batch[part[k]] with { Trace = activities[k]?.Context ?? incoming.Context, ProcessSpan = activities[k] };
         }
+        // Each start made its span current: the batch is no one message's, so none of them is (InboundMessage.ProcessSpan).
+        Activity.Current = outer;
         var started = Stopwatch.GetTimestamp();
         IReadOnlyDictionary<string, Exception> failures;
         try

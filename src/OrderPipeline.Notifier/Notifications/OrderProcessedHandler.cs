@@ -93,9 +93,19 @@ public sealed partial class OrderProcessedHandler(
 
         // Logged before the commit: a crash in between means a repeat on redelivery (same notification_id), never a
         // lost notification. Committing first would turn that into a notification lost for good.
-        foreach (var (order, message) in fresh)
+        var batchSpan = Activity.Current;
+        try
         {
-            Announce(order, message.Trace);
+            foreach (var (order, message) in fresh)
+            {
+                // In the order's own trace: the line links to it, and is exported when that trace is sampled.
+                Activity.Current = message.ProcessSpan ?? batchSpan;
+                Announce(order, message.Trace);
+            }
+        }
+        finally
+        {
+            Activity.Current = batchSpan;
         }
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         foreach (var (order, _) in fresh)

@@ -95,6 +95,13 @@ public sealed class TelemetryBudgetTests
             Assert.True(records <= Orders, $"{service} wrote {records} log records at Information or above for {Orders} orders.\n{report}");
         }
         Assert.True(logs.Count(l => l.Service == "notifier") >= Orders, $"the notifier's notification lines are missing.\n{report}");
+        // Each notification is in its own order's trace, also when the Notifier handled several orders together.
+        for (var i = 0; i < orderIds.Count; i++)
+        {
+            var line = logs.First(l => l.Service == "notifier" && l.Body.Contains(orderIds[i], StringComparison.Ordinal));
+            Assert.True(line.TraceId == traces[i].ToHexString(),
+                $"order {orderIds[i]}'s notification is in trace {line.TraceId}, not its own {traces[i]}.\n{report}");
+        }
         // The notification line is the one record of an order a successful run keeps: the Api's and the Processor's
         // lines about it would repeat what its spans, metrics and notification already say.
         var repeated = logs.Where(l => l.Service is "api" or "processor"
