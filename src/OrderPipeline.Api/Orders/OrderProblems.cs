@@ -95,26 +95,16 @@ public static class OrderProblems
         "repeat it with the same Idempotency-Key and body: that sends this same order again.");
 
     /// <summary>503 to a GET: the order database could not be reached.</summary>
-    public static ProblemHttpResult OrdersUnreadable(HttpContext context)
-    {
-        context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return TypedResults.Problem(
-            statusCode: StatusCodes.Status503ServiceUnavailable,
-            title: "Orders cannot be read right now",
-            detail: "The order database is unreachable; retry later.");
-    }
+    public static ProblemHttpResult OrdersUnreadable(HttpContext context) => Unavailable(context, RetryAfterSeconds,
+        "Orders cannot be read right now",
+        "The order database is unreachable; retry later.");
 
-    public static ProblemHttpResult NotAccepted(HttpContext context, bool keyed)
-    {
-        context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return TypedResults.Problem(
-            statusCode: StatusCodes.Status503ServiceUnavailable,
-            title: "Orders cannot be accepted right now",
-            detail: keyed
-                ? "The order queue refused the order or could not be reached. Nothing was accepted; retry later with the same Idempotency-Key."
-                : "The order queue refused the order or could not be reached. Nothing was accepted; retry later.",
-            type: NotAcceptedType);
-    }
+    public static ProblemHttpResult NotAccepted(HttpContext context, bool keyed) => Unavailable(context, RetryAfterSeconds,
+        "Orders cannot be accepted right now",
+        keyed
+            ? "The order queue refused the order or could not be reached. Nothing was accepted; retry later with the same Idempotency-Key."
+            : "The order queue refused the order or could not be reached. Nothing was accepted; retry later.",
+        NotAcceptedType);
 
     public static ProblemHttpResult OutcomeUnknown(HttpContext context, string orderId, bool keyed)
     {
@@ -134,15 +124,10 @@ public static class OrderProblems
             extensions: new Dictionary<string, object?> { [OrderIdExtension] = orderId });
     }
 
-    public static ProblemHttpResult OrdersQueued(HttpContext context, int retryAfterSeconds)
-    {
-        context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return TypedResults.Problem(
-            statusCode: StatusCodes.Status503ServiceUnavailable,
-            title: "Too many orders are waiting to be processed",
-            detail: "The order queue is full for now. Nothing was accepted; retry after Retry-After seconds (with the same Idempotency-Key, if you sent one).",
-            type: OrdersQueuedType);
-    }
+    public static ProblemHttpResult OrdersQueued(HttpContext context, int retryAfterSeconds) => Unavailable(context, retryAfterSeconds,
+        "Too many orders are waiting to be processed",
+        "The order queue is full for now. Nothing was accepted; retry after Retry-After seconds (with the same Idempotency-Key, if you sent one).",
+        OrdersQueuedType);
 
     public static ProblemHttpResult IdempotencyKeyReused(HttpContext context, string firstOrderId)
     {
@@ -156,14 +141,16 @@ public static class OrderProblems
             extensions: new Dictionary<string, object?> { [OrderIdExtension] = firstOrderId });
     }
 
-    public static ProblemHttpResult IdempotencyUnavailable(HttpContext context)
+    public static ProblemHttpResult IdempotencyUnavailable(HttpContext context) => Unavailable(context, RetryAfterSeconds,
+        "Orders with an Idempotency-Key cannot be accepted right now",
+        "The database that remembers Idempotency-Keys is unreachable. Nothing was accepted; retry later with the same Idempotency-Key.",
+        IdempotencyUnavailableType);
+
+    /// <summary>A 503 that asks the client to come back after <paramref name="retryAfterSeconds"/> (its Retry-After header).</summary>
+    private static ProblemHttpResult Unavailable(HttpContext context, int retryAfterSeconds, string title, string detail, string? type = null)
     {
-        context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return TypedResults.Problem(
-            statusCode: StatusCodes.Status503ServiceUnavailable,
-            title: "Orders with an Idempotency-Key cannot be accepted right now",
-            detail: "The database that remembers Idempotency-Keys is unreachable. Nothing was accepted; retry later with the same Idempotency-Key.",
-            type: IdempotencyUnavailableType);
+        context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: title, detail: detail, type: type);
     }
 
     private static ProblemHttpResult NotRecordedYet(HttpContext context, int retryAfterSeconds, string detail)
