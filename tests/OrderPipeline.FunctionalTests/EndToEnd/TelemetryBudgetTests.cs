@@ -21,10 +21,7 @@ public sealed class TelemetryBudgetTests
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(90);
     private static readonly string[] Services = ["api", "processor", "notifier"];
 
-    // Quarantined: in every fresh-clone CI run of 2026-12-07 evening (3 of 3) and in 1 of 2 the session before, the
-    // collector received the orders' log records but none of their spans; it passes here alone and beside other
-    // collections. Issue 21's note has what is known.
-    [Fact(Skip = "Quarantined: in CI the collector receives no span of the orders' traces (issue 21's note); passes locally")]
+    [Fact]
     public async Task An_order_makes_at_most_eight_spans_in_one_trace_across_the_services_and_at_most_one_log_record_per_service()
     {
         var cancellation = TestContext.Current.CancellationToken;
@@ -61,6 +58,10 @@ public sealed class TelemetryBudgetTests
             {
                 // The next warm-up order's export is another attempt.
             }
+            catch (TimeoutException ex)
+            {
+                throw new TimeoutException($"{ex.Message}\n{collector.Summary()}", ex);
+            }
         }
         // The warm-up's records that ended after its notification go with the exporters' next one-second flush: an
         // upper bound cannot be polled for, so they get a few flushes to arrive before they are cleared.
@@ -84,9 +85,14 @@ public sealed class TelemetryBudgetTests
         }
         catch (TimeoutException ex)
         {
+            // Whether the spans never came, or came in other traces than the orders' (then so would their notifications).
             var withoutNotifier = traceIds.Count(t => !collector.Spans.Any(s => s.TraceId == t && s.Service == "notifier"));
-            throw new TimeoutException($"{ex.Message}\n{withoutNotifier} of {Orders} traces have no notifier span.\n"
-                + Report([.. collector.Spans.Where(s => traceIds.Contains(s.TraceId))], collector.Logs, Orders), ex);
+            var notifications = collector.Logs
+                .Where(l => l.Service == "notifier" && orderIds.Exists(o => l.Body.Contains(o, StringComparison.Ordinal))).ToList();
+            throw new TimeoutException($"{ex.Message}\n{withoutNotifier} of {Orders} traces have no notifier span. "
+                + $"{notifications.Count(l => traceIds.Contains(l.TraceId))} of {notifications.Count} notifications are in their orders' traces, e.g. "
+                + $"{string.Join(", ", notifications.Take(3).Select(l => l.TraceId.Length == 0 ? "(none)" : l.TraceId))}.\n"
+                + collector.Summary() + "\n" + Report([.. collector.Spans.Where(s => traceIds.Contains(s.TraceId))], collector.Logs, Orders), ex);
         }
         // Spans and records that ended before the notifier's went out by now or go with the exporters' next flush.
         await Task.Delay(TimeSpan.FromSeconds(6), cancellation);

@@ -25,6 +25,8 @@ public sealed class OtlpCollector : IAsyncDisposable
 {
     private readonly ConcurrentQueue<OtlpSpan> _spans = new();
     private readonly ConcurrentQueue<OtlpLogRecord> _logs = new();
+    private readonly ConcurrentDictionary<string, int> _requests = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<string> _unreadable = new();
     private WebApplication? _server;
 
     public Uri Endpoint { get; private set; } = null!;
@@ -38,30 +40,58 @@ public sealed class OtlpCollector : IAsyncDisposable
         var collector = new OtlpCollector();
         collector._server = await LoopbackServer.StartAsync(0, async context =>
         {
-            using var body = new MemoryStream();
-            var request = context.Request.Headers.ContentEncoding == "gzip"
-                ? new GZipStream(context.Request.Body, CompressionMode.Decompress)
-                : context.Request.Body;
-            await request.CopyToAsync(body, context.RequestAborted);
-            switch (context.Request.Path.Value)
+            collector._requests.AddOrUpdate(context.Request.Path.Value ?? "", 1, (_, count) => count + 1);
+            try
             {
-                case "/v1/traces":
-                    collector.ReadTraces(body.ToArray());
-                    break;
-                case "/v1/logs":
-                    collector.ReadLogs(body.ToArray());
-                    break;
-                default:
-                    break; // Metrics: not asserted on.
+                await collector.ReceiveAsync(context);
             }
-            // An empty body is a full success (an empty ExportServiceResponse).
-            context.Response.ContentType = "application/x-protobuf";
+            catch (Exception ex)
+            {
+                collector._unreadable.Enqueue($"{context.Request.Path.Value}: {ex.GetType().Name}: {ex.Message}");
+                throw;
+            }
         }, maxRequestBodySize: null, cancellationToken);
         collector.Endpoint = new Uri($"http://127.0.0.1:{LoopbackServer.PortOf(collector._server).ToString(CultureInfo.InvariantCulture)}");
         return collector;
     }
 
-    /// <summary>Forgets what was received so far (the system's start-up).</summary>
+    /// <summary>
+    /// What arrived, whatever its trace: the requests per path, the spans and log records per service, and the requests
+    /// that could not be read. A test prints it when what it waited for never came.
+    /// </summary>
+    public string Summary()
+    {
+        static string PerService<T>(IEnumerable<T> items, Func<T, string> service) =>
+            string.Join(", ", items.GroupBy(service).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key} {g.Count()}"));
+        var requests = string.Join(", ", _requests.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => $"{r.Key} {r.Value}"));
+        return $"The collector received: requests {requests}; spans {PerService(_spans, s => s.Service)}; "
+            + $"log records {PerService(_logs, l => l.Service)}; unreadable requests {_unreadable.Count}"
+            + string.Concat(_unreadable.Take(5).Select(u => "\n  " + u));
+    }
+
+    private async Task ReceiveAsync(Microsoft.AspNetCore.Http.HttpContext context)
+    {
+        using var body = new MemoryStream();
+        var request = context.Request.Headers.ContentEncoding == "gzip"
+            ? new GZipStream(context.Request.Body, CompressionMode.Decompress)
+            : context.Request.Body;
+        await request.CopyToAsync(body, context.RequestAborted);
+        switch (context.Request.Path.Value)
+        {
+            case "/v1/traces":
+                ReadTraces(body.ToArray());
+                break;
+            case "/v1/logs":
+                ReadLogs(body.ToArray());
+                break;
+            default:
+                break; // Metrics: not asserted on.
+        }
+        // An empty body is a full success (an empty ExportServiceResponse).
+        context.Response.ContentType = "application/x-protobuf";
+    }
+
+    /// <summary>Forgets the spans and log records received so far (the system's start-up); the request counts stay.</summary>
     public void Clear()
     {
         _spans.Clear();
