@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Amazon.SQS;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
@@ -70,6 +71,19 @@ public sealed class OrderQueueAdmissionTests
         _clock.Advance(TimeSpan.FromSeconds(1));
 
         Assert.True(admission.Admits());
+    }
+
+    [Fact]
+    public void The_count_is_read_outside_the_trace_of_the_request_that_starts_it()
+    {
+        var admission = Admission(new AdmissionOptions { MaxQueuedOrders = 5 });
+        using var request = new Activity("POST /api/orders").Start();
+
+        Assert.True(admission.Admits());
+
+        Assert.Equal(1, _sqs.AttributeReads);
+        Assert.Null(_sqs.AttributesReadUnder);
+        Assert.Same(request, Activity.Current);
     }
 
     private OrderQueueAdmission Admission(AdmissionOptions options) => new(

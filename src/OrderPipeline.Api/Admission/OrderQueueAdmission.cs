@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Amazon.SQS;
 using Microsoft.Extensions.Options;
 using OrderPipeline.Messaging.Sqs;
@@ -30,6 +31,9 @@ public sealed partial class OrderQueueAdmission(
     /// <summary>Orders waiting on order-created at the last count.</summary>
     public int Queued => Volatile.Read(ref _queued);
 
+    /// <summary>The Retry-After of a refusal, in seconds (<see cref="AdmissionOptions.RetryAfterSeconds"/>).</summary>
+    public int RetryAfterSeconds => options.Value.RetryAfterSeconds;
+
     /// <summary>Whether a new order is taken now; starts a new count when the last one is due.</summary>
     public bool Admits()
     {
@@ -46,6 +50,9 @@ public sealed partial class OrderQueueAdmission(
 
     private async Task CountAsync()
     {
+        // The count is no request's: it would otherwise show as a span in the trace of the order that happened to start it.
+        // The caller's span is current again when this returns at its first await.
+        Activity.Current = null;
         try
         {
             using var timeout = new CancellationTokenSource(CountTimeout, clock);

@@ -2,7 +2,6 @@ using System.Data.Common;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using MySqlConnector;
-using Microsoft.Extensions.Options;
 using OrderPipeline.Api.Admission;
 using OrderPipeline.Api.Authentication;
 using OrderPipeline.Api.Idempotency;
@@ -56,7 +55,6 @@ public static partial class OrdersApi
         [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey,
         IdempotencyKeyStore keys,
         OrderQueueAdmission admission,
-        IOptions<AdmissionOptions> admissionOptions,
         OrderCreatedPublisher publisher,
         TimeProvider clock,
         ApiTelemetry telemetry,
@@ -98,7 +96,7 @@ public static partial class OrdersApi
         if (!admission.Admits())
         {
             // Before the key is claimed: a refused order is not one, and its retry with the same key is a first use.
-            return Reject(telemetry, OrderProblems.OrdersQueued(context, admissionOptions.Value.RetryAfterSeconds));
+            return Reject(telemetry, OrderProblems.OrdersQueued(context, admission.RetryAfterSeconds));
         }
 
         var logger = loggers.CreateLogger(typeof(OrdersApi));

@@ -16,7 +16,7 @@ public sealed record InboundMessage(string MessageId, string Body, IReadOnlyDict
     /// <summary>
     /// The message's process span while it is handled; null when none was started. Several messages handled together
     /// share one flow, so a batch handler makes it current (<see cref="Activity.Current"/>) for what it logs about this
-    /// message: the record then carries this message's trace, and its sampling decides whether the record is exported.
+    /// message: the record then carries this message's trace, and the dashboard shows it in that trace.
     /// </summary>
     public Activity? ProcessSpan { get; init; }
 

@@ -22,6 +22,9 @@ public class FakeSqs : DispatchProxy
     /// <summary>When set, GetQueueAttributes fails with it.</summary>
     public Exception? AttributesFailure { get; set; }
 
+    /// <summary>The span current when GetQueueAttributes was last called: its call's span would be a child of it.</summary>
+    public System.Diagnostics.Activity? AttributesReadUnder { get; private set; }
+
     /// <summary>GetQueueAttributes calls so far.</summary>
     public int AttributeReads => Volatile.Read(ref _attributeReads);
 
@@ -100,6 +103,7 @@ public class FakeSqs : DispatchProxy
     private Task<GetQueueAttributesResponse> GetAttributes()
     {
         Interlocked.Increment(ref _attributeReads);
+        AttributesReadUnder = System.Diagnostics.Activity.Current;
         return AttributesFailure is { } failure
             ? Task.FromException<GetQueueAttributesResponse>(failure)
             : Task.FromResult(new GetQueueAttributesResponse
