@@ -4,8 +4,10 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using OpenTelemetry;
 using OpenTelemetry.Exporter;
+using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 using OrderPipeline.Aws;
@@ -80,7 +82,13 @@ public static class Extensions
             // Telemetry is best effort: Aspire's in-memory export retries held a stopping service past DCP's kill timeout,
             // before its own shutdown ran (docs/local-development.md, "What running it costs").
             builder.Configuration["OTEL_DOTNET_EXPERIMENTAL_OTLP_RETRY"] = "";
-            builder.Services.AddOpenTelemetry().UseOtlpExporter();
+            // Signal by signal rather than UseOtlpExporter, whose log exporter cannot be told which records to skip.
+            builder.Services.AddOpenTelemetry()
+                .WithTracing(tracing => tracing.AddOtlpExporter())
+                .WithMetrics(metrics => metrics.AddOtlpExporter())
+                .WithLogging(logging => logging.AddProcessor(services => new TraceSampledLogExportProcessor(
+                    new OtlpLogExporter(services.GetRequiredService<IOptionsMonitor<OtlpExporterOptions>>().CurrentValue),
+                    new BatchExportLogRecordProcessorOptions())));
             // For the same reason one plain attempt per export, bounded by the exporter's timeout, instead of the standard
             // resilience handler every HttpClient gets above.
             builder.Services.ConfigureAll<OtlpExporterOptions>(otlp => otlp.HttpClientFactory = () => new HttpClient

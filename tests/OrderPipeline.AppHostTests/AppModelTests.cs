@@ -71,7 +71,6 @@ public sealed class AppModelTests
           env DOTNET_TieredPGO=0
           env OTEL_DOTNET_EXPERIMENTAL_ASPNETCORE_DISABLE_URL_QUERY_REDACTION=true
           env OTEL_DOTNET_EXPERIMENTAL_HTTPCLIENT_DISABLE_URL_QUERY_REDACTION=true
-          env OTEL_DOTNET_EXPERIMENTAL_OTLP_RETRY=in_memory
           env OTEL_METRIC_EXPORT_INTERVAL=5000
           env Queues__OrderCreated=order-created
         migrations
@@ -102,7 +101,6 @@ public sealed class AppModelTests
           env DOTNET_TieredPGO=0
           env OTEL_DOTNET_EXPERIMENTAL_ASPNETCORE_DISABLE_URL_QUERY_REDACTION=true
           env OTEL_DOTNET_EXPERIMENTAL_HTTPCLIENT_DISABLE_URL_QUERY_REDACTION=true
-          env OTEL_DOTNET_EXPERIMENTAL_OTLP_RETRY=in_memory
           env OTEL_METRIC_EXPORT_INTERVAL=5000
           env Queues__OrderProcessed=order-processed
         processor
@@ -125,7 +123,6 @@ public sealed class AppModelTests
           env DOTNET_TieredPGO=0
           env OTEL_DOTNET_EXPERIMENTAL_ASPNETCORE_DISABLE_URL_QUERY_REDACTION=true
           env OTEL_DOTNET_EXPERIMENTAL_HTTPCLIENT_DISABLE_URL_QUERY_REDACTION=true
-          env OTEL_DOTNET_EXPERIMENTAL_OTLP_RETRY=in_memory
           env OTEL_METRIC_EXPORT_INTERVAL=5000
           env Queues__OrderCreated=order-created
           env Queues__OrderProcessed=order-processed
@@ -149,7 +146,6 @@ public sealed class AppModelTests
           env DOTNET_TieredPGO=0
           env OTEL_DOTNET_EXPERIMENTAL_ASPNETCORE_DISABLE_URL_QUERY_REDACTION=true
           env OTEL_DOTNET_EXPERIMENTAL_HTTPCLIENT_DISABLE_URL_QUERY_REDACTION=true
-          env OTEL_DOTNET_EXPERIMENTAL_OTLP_RETRY=in_memory
           env OTEL_METRIC_EXPORT_INTERVAL=5000
           env Queues__OrderCreated=order-created
           env Queues__OrderProcessed=order-processed

@@ -40,6 +40,17 @@ public sealed class TelemetrySettingsTests
         Assert.All(given.Values, environment => Assert.Equal("60000", environment.GetValueOrDefault("OTEL_METRIC_EXPORT_INTERVAL")));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task No_service_or_function_is_asked_for_in_memory_export_retries(bool lambda)
+    {
+        var environments = await EnvironmentsAsync(lambda, []);
+
+        Assert.NotEmpty(environments);
+        Assert.All(environments.Values, environment => Assert.False(environment.ContainsKey("OTEL_DOTNET_EXPERIMENTAL_OTLP_RETRY")));
+    }
+
     /// <summary>Each service's or function's environment, as the model gives it (no dashboard: none of Aspire's OTLP settings).</summary>
     private static async Task<Dictionary<string, Dictionary<string, string>>> EnvironmentsAsync(bool lambda, string[] args)
     {

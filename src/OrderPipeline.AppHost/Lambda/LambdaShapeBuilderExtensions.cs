@@ -47,7 +47,8 @@ internal static class LambdaShapeBuilderExtensions
             {
                 throw new InvalidOperationException($"The template's {definition.LogicalId} runs {definition.Project}, which the AppHost does not know.");
             }
-            var function = builder.AddLambdaFunction(project.Name, project.Metadata, definition.ToOptions()).WithMetricExportInterval();
+            var function = builder.AddLambdaFunction(project.Name, project.Metadata, definition.ToOptions())
+                .WithMetricExportInterval().WithoutOtlpExportRetries();
             foreach (var queue in settings.Queues.Values)
             {
                 // AWS__ServiceURL, the region and the key pair of the emulator; the queue settings follow from the template.

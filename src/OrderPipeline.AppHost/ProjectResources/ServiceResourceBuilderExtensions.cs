@@ -15,7 +15,8 @@ public static class ServiceResourceBuilderExtensions
     /// (<see cref="BuiltProgramResourceBuilderExtensions.WithBuiltProgram"/>), plain HTTP without a development
     /// certificate (TLS ends in front of the services in AWS), healthy when <c>/health</c> answers on its "http"
     /// endpoint, started once <paramref name="migrations"/> has completed successfully, and started again when it
-    /// exits on its own (<see cref="AutoRestartExtensions.WithAutoRestart"/>), its traces sampled as the AppHost's
+    /// exits on its own (<see cref="AutoRestartExtensions.WithAutoRestart"/>), one attempt per telemetry export
+    /// (<see cref="WithoutOtlpExportRetries{T}"/>), its traces sampled as the AppHost's
     /// <c>OTEL_TRACES_SAMPLER</c> says when it says, its metrics exported as <see cref="WithMetricExportInterval{T}"/> says,
     /// and without dynamic PGO.
     /// </summary>
@@ -41,6 +42,7 @@ public static class ServiceResourceBuilderExtensions
             .WithAutoRestart()
             .WithTracesSamplerOfTheAppHost()
             .WithMetricExportInterval()
+            .WithoutOtlpExportRetries()
             // Dynamic PGO recompiles hot methods through an instrumented tier first: on a laptop's few cores, shared
             // with the database, the emulator and the dashboard, that costs each service memory and CPU it does not
             // win back (docs/cpu-per-order.md). AWS keeps the runtime's default.
@@ -64,6 +66,21 @@ public static class ServiceResourceBuilderExtensions
             context.EnvironmentVariables[MetricExportInterval] =
                 configuration[MetricExportInterval] is { Length: > 0 } given ? given : MetricExportMilliseconds;
         });
+    }
+
+    /// <summary>
+    /// Without the in-memory OTLP export retries Aspire asks every project for (<c>OTEL_DOTNET_EXPERIMENTAL_OTLP_RETRY</c>):
+    /// the services' telemetry is best effort, one attempt per export, so that a service whose collector has gone stops
+    /// without waiting on retries. The service defaults turn them off in configuration too, but the log exporter they
+    /// build themselves reads the setting from the environment only.
+    /// </summary>
+    /// <typeparam name="T">A service or a Lambda function.</typeparam>
+    /// <param name="builder">The builder for the resource.</param>
+    /// <returns>A reference to the <see cref="IResourceBuilder{T}"/>.</returns>
+    public static IResourceBuilder<T> WithoutOtlpExportRetries<T>(this IResourceBuilder<T> builder) where T : IResourceWithEnvironment
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.WithEnvironment(context => context.EnvironmentVariables.Remove("OTEL_DOTNET_EXPERIMENTAL_OTLP_RETRY"));
     }
 
     /// <summary>

@@ -39,6 +39,8 @@ public sealed class TelemetryBudgetTests
                 // the other collections, and on a loaded machine it can answer later than the default 10 s.
                 ["OTEL_EXPORTER_OTLP_TIMEOUT"] = "60000",
             },
+            // Sampled as the caller's traceparent says, as a load test's parentbased_traceidratio samples a continued trace.
+            Args = ["--OTEL_TRACES_SAMPLER=parentbased_always_on"],
         }, cancellation);
         var database = new PipelineDatabase(system.ConnectionString);
         // The test's own client, which sends the traceparent as written: other collections' services run in this process,
@@ -139,10 +141,23 @@ public sealed class TelemetryBudgetTests
         var repeated = logs.Where(l => l.Service is "api" or "processor"
             && (traceIds.Contains(l.TraceId) || orderIds.Exists(o => l.Body.Contains(o, StringComparison.Ordinal)))).ToList();
         Assert.True(repeated.Count == 0, $"{repeated.Count} records of the Api or the Processor at Information or above are about an order.\n{report}");
+
+        // An order whose trace the sampler dropped: its notification goes to the Notifier's console (the log in AWS) and
+        // not to the collector. One sampled order after it shows when the exporter has sent everything written before.
+        var unsampled = await PlaceAsync(api, product, ActivityTraceId.CreateRandom(), cancellation, sampled: false);
+        await NotifiedAsync(database, [unsampled]);
+        var marker = await PlaceAsync(api, product, ActivityTraceId.CreateRandom(), cancellation);
+        await NotifiedAsync(database, [marker]);
+        await Eventually.AssertAsync(
+            () => Task.FromResult(collector.Logs.Any(l => l.Service == "notifier" && l.Body.Contains(marker, StringComparison.Ordinal))),
+            Settle, "the sampled order's notification to be exported");
+        Assert.DoesNotContain(collector.Logs, l => l.Body.Contains(unsampled, StringComparison.Ordinal));
+        Assert.Contains(await system.ConsoleOfAsync("notifier"), line => line.Contains(unsampled, StringComparison.Ordinal));
     }
 
-    /// <summary>Places an order within the given trace, as a client that traces its calls would (W3C traceparent).</summary>
-    private static async Task<string> PlaceAsync(HttpClient api, string product, ActivityTraceId trace, CancellationToken cancellation)
+    /// <summary>Places an order within the given trace, as a client that traces its calls would (W3C traceparent), sampled or not.</summary>
+    private static async Task<string> PlaceAsync(HttpClient api, string product, ActivityTraceId trace, CancellationToken cancellation,
+        bool sampled = true)
     {
         var body = new JsonObject
         {
@@ -150,7 +165,7 @@ public sealed class TelemetryBudgetTests
             ["items"] = new JsonArray(new JsonObject { ["product_id"] = product, ["quantity"] = 1 }),
         };
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/orders") { Content = JsonContent.Create(body) };
-        request.Headers.Add("traceparent", $"00-{trace.ToHexString()}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
+        request.Headers.Add("traceparent", $"00-{trace.ToHexString()}-{ActivitySpanId.CreateRandom().ToHexString()}-{(sampled ? "01" : "00")}");
         using var response = await api.SendAsync(request, cancellation);
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         return await OrderClient.OrderIdOf(response);
