@@ -12,6 +12,7 @@ var app = builder.Build();
 app.UseExceptionHandler();
 app.UseProblemStatusCodePages();
 app.UseCustomerAuthentication();
+app.UseRateLimiter();
 app.MapOpenApi();
 app.MapOrdersApi();
 app.MapDefaultEndpoints();

@@ -42,8 +42,10 @@ else
         // Not proxied: the clients' requests reach Kestrel directly instead of through DCP's proxy process.
         .WithHttpEndpoint(port: settings.GetValue<int?>("ApiPort"), name: "http", isProxied: false)
         .AsService(migrations)
-        // Past 5,000 orders waiting on the queue a new one is answered 503 with Retry-After, not left to wait (docs/api.md).
+        // Past 5,000 orders waiting on the queue, or 64 being placed and 256 more waiting their turn, a new one is answered
+        // 503 with Retry-After, not left to wait (docs/api.md).
         .WithEnvironment("Admission__MaxQueuedOrders", "5000")
+        .WithEnvironment("Admission__MaxOrdersInProgress", "64")
         .WithReference(orders).WithReference(orderCreated)
         .WaitFor(orderCreated);
 

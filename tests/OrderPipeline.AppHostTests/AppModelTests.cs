@@ -43,8 +43,8 @@ public sealed class AppModelTests
     private const string ServiceAnnotations = "AutoRestartAnnotation, EndpointAnnotation, EnvironmentAnnotation x8, ExecutableAnnotation, "
         + "HealthCheckAnnotation, HttpsCertificateAnnotation, ResourceRelationshipAnnotation x5, WaitAnnotation x3";
 
-    /// <summary>The annotations of the Api: the Notifier's and its admission limit.</summary>
-    private const string ApiAnnotations = "AutoRestartAnnotation, EndpointAnnotation, EnvironmentAnnotation x9, ExecutableAnnotation, "
+    /// <summary>The annotations of the Api: the Notifier's and its two admission limits.</summary>
+    private const string ApiAnnotations = "AutoRestartAnnotation, EndpointAnnotation, EnvironmentAnnotation x10, ExecutableAnnotation, "
         + "HealthCheckAnnotation, HttpsCertificateAnnotation, ResourceRelationshipAnnotation x5, WaitAnnotation x3";
 
     /// <summary>The annotations of each Processor, in the order <see cref="DescribeAsync"/> lists them.</summary>
@@ -66,6 +66,7 @@ public sealed class AppModelTests
           env AWS_SECRET_ACCESS_KEY=test
           env AWS__Region=us-east-1
           env AWS__ServiceURL={sqs.bindings.http.url}
+          env Admission__MaxOrdersInProgress=64
           env Admission__MaxQueuedOrders=5000
           env ConnectionStrings__orders={orders.connectionString}
           env DOTNET_TieredPGO=0

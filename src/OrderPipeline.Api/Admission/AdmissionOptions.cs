@@ -12,6 +12,17 @@ public sealed record AdmissionOptions
     /// </summary>
     public int? MaxQueuedOrders { get; init; }
 
+    /// <summary>
+    /// At most this many orders are being placed at once; the next ones wait their turn, up to
+    /// <see cref="MaxOrdersWaiting"/> of them, and beyond that a new order is answered 503 <c>orders-queued</c> at once.
+    /// Null or 0: no limit (the default; in AWS each Lambda sandbox takes one request at a time and the stage throttle
+    /// limits the rate). It bounds what a client sending faster than the Api answers holds in its memory.
+    /// </summary>
+    public int? MaxOrdersInProgress { get; init; }
+
+    /// <summary>How many orders may wait for one in progress to finish before a new one is refused.</summary>
+    public int MaxOrdersWaiting { get; init; } = 256;
+
     /// <summary>How old the queue's count may be before it is read again; it is read in the background, never in a request.</summary>
     public TimeSpan CountInterval { get; init; } = TimeSpan.FromSeconds(1);
 

@@ -31,6 +31,7 @@ internal static class Extensions
         builder.Services.AddSingleton<OrderCreatedPublisher>();
         builder.Services.AddOptions<AdmissionOptions>().BindConfiguration(AdmissionOptions.SectionName);
         builder.Services.AddSingleton<OrderQueueAdmission>();
+        builder.Services.AddOrdersInProgressLimit();
 
         builder.Services.AddOptions<IdempotencyOptions>().BindConfiguration(IdempotencyOptions.SectionName);
         builder.Services.AddSingleton<IdempotencyKeyStore>();

@@ -126,7 +126,8 @@ public static class OrderProblems
 
     public static ProblemHttpResult OrdersQueued(HttpContext context, int retryAfterSeconds) => Unavailable(context, retryAfterSeconds,
         "Too many orders are waiting to be processed",
-        "The order queue is full for now. Nothing was accepted; retry after Retry-After seconds (with the same Idempotency-Key, if you sent one).",
+        "Orders are arriving faster than they are processed. Nothing was accepted; retry after Retry-After seconds "
+        + "(with the same Idempotency-Key, if you sent one).",
         OrdersQueuedType);
 
     public static ProblemHttpResult IdempotencyKeyReused(HttpContext context, string firstOrderId)

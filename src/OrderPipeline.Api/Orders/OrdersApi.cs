@@ -31,6 +31,7 @@ public static partial class OrdersApi
         api.MapPost("", PlaceOrderAsync)
             .WithName(PlaceOrderOperation)
             .WithSummary("Place an order")
+            .RequireRateLimiting(OrdersInProgressLimit.PolicyName)
             .Accepts<PlaceOrderRequest>("application/json")
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
