@@ -16,7 +16,7 @@ public sealed record AdmissionOptions
     /// At most this many orders are being placed at once; the next ones wait their turn, up to
     /// <see cref="MaxOrdersWaiting"/> of them, and beyond that a new order is answered 503 <c>orders-queued</c> at once.
     /// Null or 0: no limit (the default; in AWS each Lambda sandbox takes one request at a time and the stage throttle
-    /// limits the rate). It bounds what a client sending faster than the Api answers holds in its memory.
+    /// limits the rate). It bounds the requests the Api holds when a client sends faster than it answers.
     /// </summary>
     public int? MaxOrdersInProgress { get; init; }
 
